@@ -1,0 +1,10 @@
+export * from './artifact-name.ts';
+export * from './backoff.ts';
+export * from './batch-state.ts';
+export * from './define-job.ts';
+export * from './errors.ts';
+export * from './grid.ts';
+export * from './ids.ts';
+export * from './lifecycle.ts';
+export type * from './model.ts';
+export * from './schema.ts';

@@ -1,0 +1,53 @@
+/** Kiln's public entry point: everything a producer, a worker or a watcher needs. */
+export {
+  type AnyJobDefinition,
+  type ArtifactWriter,
+  type BackoffPolicy,
+  backoffDelayMs,
+  DEFAULT_RETENTION_MS,
+  defineJob,
+  defineTemplate,
+  type ErrorCode,
+  ERROR_CATALOGUE,
+  expandGrid,
+  type Grid,
+  type Isolation,
+  type JobContext,
+  type JobDefinition,
+  type JobOptions,
+  type JobState,
+  KilnError,
+  NonRetryableError,
+  type ParamsOf,
+  type ResultOf,
+  type RetryPolicy,
+  type StoredError,
+  type TemplateDefinition,
+  TRANSITIONS,
+} from './core/index.ts';
+export type {
+  ArtifactInfo,
+  Batch,
+  BatchCounts,
+  BatchRecord,
+  BatchState,
+  ChangeEvent,
+  Job,
+  LogEntry,
+  Page,
+  Template,
+  Usage,
+} from './core/model.ts';
+export {
+  type CreateBatchInput,
+  type EnqueueItem,
+  type EnqueueOptions,
+  Kiln,
+  type KilnOptions,
+  type ListJobsOptions,
+  type WatchOptions,
+} from './kiln.ts';
+export { DEFAULT_STORE_URL, type Durability, openStore } from './store/open.ts';
+export type { Store } from './store/store.ts';
+export type { WorkerEventMap } from './worker/events.ts';
+export { Worker, type WorkerOptions } from './worker/worker.ts';

@@ -1,0 +1,74 @@
+import type { SQLInputValue } from 'node:sqlite';
+import type { ChangeEvent } from '../../core/model.ts';
+import type { FeedFilter } from '../store.ts';
+import type { SqliteConnection } from './connection.ts';
+import { type BatchRow, type JobRow, toBatchRecord, toJob } from './rows.ts';
+
+export function currentSeq(c: SqliteConnection): number {
+  return c.get<{ value: number }>('SELECT value FROM kiln_seq WHERE id = 1')!.value;
+}
+
+/**
+ * The feed is the rows themselves: each row carries the seq of the transaction that
+ * last changed it, so a reader gets every job and batch changed after its position,
+ * each as one consistent snapshot (intermediate values of a row that changed twice
+ * are coalesced; the latest subsumes them, and progress within an attempt only rises).
+ *
+ * One transaction's rows share a seq, and a page never ends inside a seq group: a
+ * reader that resumes after the last seq it saw cannot skip the rest of a group.
+ */
+export function changesSince(c: SqliteConnection, afterSeq: number, filter: FeedFilter, limit: number): ChangeEvent[] {
+  return c.read(() => {
+    const jobWhere: string[] = ['updated_seq > ?'];
+    const jobParams: SQLInputValue[] = [afterSeq];
+    if (filter.jobId !== undefined) {
+      jobWhere.push('id = ?');
+      jobParams.push(filter.jobId);
+    }
+    if (filter.batchId !== undefined) {
+      jobWhere.push('batch_id = ?');
+      jobParams.push(filter.batchId);
+    }
+    const jobSql = `SELECT * FROM jobs WHERE ${jobWhere.join(' AND ')} ORDER BY updated_seq, id LIMIT ?`;
+    let jobs = c.all<JobRow>(jobSql, ...jobParams, limit);
+    let upperSeq = Number.POSITIVE_INFINITY;
+    if (jobs.length === limit && limit > 0) {
+      const boundary = jobs[jobs.length - 1]!.updated_seq;
+      const whole = jobs.filter((j) => j.updated_seq < boundary);
+      if (whole.length > 0) {
+        jobs = whole;
+        upperSeq = boundary - 1;
+      } else {
+        // One transaction changed more rows than the page holds: return it whole.
+        const groupSql = `SELECT * FROM jobs WHERE ${jobWhere.join(' AND ')} AND updated_seq = ? ORDER BY id`;
+        jobs = c.all<JobRow>(groupSql, ...jobParams, boundary);
+        upperSeq = boundary;
+      }
+    }
+    let batches: BatchRow[] = [];
+    if (filter.jobId === undefined) {
+      const batchSql =
+        filter.batchId === undefined
+          ? 'SELECT * FROM batches WHERE updated_seq > ? AND updated_seq <= ? ORDER BY updated_seq'
+          : 'SELECT * FROM batches WHERE updated_seq > ? AND updated_seq <= ? AND id = ? ORDER BY updated_seq';
+      const upper = Number.isFinite(upperSeq) ? upperSeq : Number.MAX_SAFE_INTEGER;
+      batches =
+        filter.batchId === undefined
+          ? c.all<BatchRow>(batchSql, afterSeq, upper)
+          : c.all<BatchRow>(batchSql, afterSeq, upper, filter.batchId);
+    }
+    const events: ChangeEvent[] = [];
+    let b = 0;
+    for (const j of jobs) {
+      while (b < batches.length && batches[b]!.updated_seq <= j.updated_seq) {
+        const row = batches[b++]!;
+        events.push({ kind: 'batch', seq: row.updated_seq, batch: toBatchRecord(row) });
+      }
+      events.push({ kind: 'job', seq: j.updated_seq, job: toJob(j) });
+    }
+    for (; b < batches.length; b++) {
+      events.push({ kind: 'batch', seq: batches[b]!.updated_seq, batch: toBatchRecord(batches[b]!) });
+    }
+    return events;
+  });
+}

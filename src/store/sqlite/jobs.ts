@@ -1,0 +1,139 @@
+import type { SQLInputValue } from 'node:sqlite';
+import { sqlStateList } from '../../core/lifecycle.ts';
+import type { Job, Page } from '../../core/model.ts';
+import type { InsertedJob, JobFilter, JobTarget, NewBatch, NewJob, PageRequest } from '../store.ts';
+import type { SqliteConnection, Tx } from './connection.ts';
+import { decodeCursor, encodeCursor, type JobRow, toJob } from './rows.ts';
+
+const INSERT_JOB = `
+INSERT INTO jobs (id, type, name, state, params, batch_id, idempotency_key, priority, run_at_ms,
+  max_attempts, retention_ms, created_at_ms, updated_seq)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+
+export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch): InsertedJob[] {
+  return c.write((tx) => {
+    const seq = tx.seq();
+    if (batch) {
+      c.run(
+        'INSERT INTO batches (id, name, template, metadata, created_at_ms, updated_seq) VALUES (?, ?, ?, ?, ?, ?)',
+        batch.id,
+        batch.name,
+        batch.template,
+        batch.metadata === null ? null : JSON.stringify(batch.metadata),
+        tx.nowMs,
+        seq,
+      );
+    }
+    const insert = c.stmt(INSERT_JOB);
+    const out: InsertedJob[] = new Array(jobs.length);
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i]!;
+      const changes = insert.run(
+        j.id,
+        j.type,
+        j.name,
+        JSON.stringify(j.params ?? null),
+        j.batchId,
+        j.idempotencyKey,
+        j.priority,
+        tx.nowMs + Math.max(0, j.delayMs),
+        j.maxAttempts,
+        j.retentionMs,
+        tx.nowMs,
+        seq,
+      ).changes;
+      if (Number(changes) === 1) {
+        out[i] = { id: j.id, created: true };
+      } else {
+        const existing = c.get<{ id: string }>('SELECT id FROM jobs WHERE idempotency_key = ?', j.idempotencyKey);
+        out[i] = { id: existing!.id, created: false };
+      }
+    }
+    return out;
+  });
+}
+
+export function getJob(c: SqliteConnection, id: string): Job | null {
+  const row = c.get<JobRow>('SELECT * FROM jobs WHERE id = ?', id);
+  return row ? toJob(row) : null;
+}
+
+/** Newest first; the cursor is the last id seen (ids are time-ordered). */
+export function listJobs(c: SqliteConnection, filter: JobFilter, page: PageRequest): Page<Job> {
+  const where: string[] = [];
+  const params: SQLInputValue[] = [];
+  if (filter.state !== undefined) {
+    const states = Array.isArray(filter.state) ? filter.state : [filter.state];
+    where.push('state IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(states));
+  }
+  if (filter.type !== undefined) {
+    where.push('type = ?');
+    params.push(filter.type);
+  }
+  if (filter.batchId !== undefined) {
+    where.push('batch_id = ?');
+    params.push(filter.batchId);
+  }
+  const after = decodeCursor(page.cursor);
+  if (after !== null) {
+    where.push('id < ?');
+    params.push(after);
+  }
+  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  const rows = c.all<JobRow>(sql, ...params, page.limit + 1);
+  const more = rows.length > page.limit;
+  const items = (more ? rows.slice(0, page.limit) : rows).map(toJob);
+  return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
+}
+
+function targetClause(target: JobTarget): { sql: string; param: string } {
+  return 'ids' in target
+    ? { sql: 'id IN (SELECT value FROM json_each(?))', param: JSON.stringify(target.ids) }
+    : { sql: 'batch_id = ?', param: target.batchId };
+}
+
+/** Pending and running jobs become cancelled; a running handler learns it from its lease check. */
+export function cancelJobs(c: SqliteConnection, target: JobTarget): string[] {
+  const t = targetClause(target);
+  return c.write((tx) =>
+    c
+      .all<{ id: string }>(
+        `UPDATE jobs SET state = 'cancelled', finished_at_ms = ?, expires_at_ms = ? + retention_ms,
+           lease_expires_at_ms = NULL, updated_seq = ?
+         WHERE ${t.sql} AND state IN (${sqlStateList('cancel')}) RETURNING id`,
+        tx.nowMs,
+        tx.nowMs,
+        tx.seq(),
+        t.param,
+      )
+      .map((r) => r.id),
+  );
+}
+
+export function retryJobs(c: SqliteConnection, target: JobTarget, includeCancelled: boolean): string[] {
+  const t = targetClause(target);
+  const states = includeCancelled ? sqlStateList('retry') : `'failed'`;
+  return c.write((tx) =>
+    c
+      .all<{ id: string }>(
+        `UPDATE jobs SET state = 'pending', attempt = 0, run_at_ms = ?, progress = 0, progress_message = NULL,
+           error = NULL, result = NULL, checkpoint = NULL, lease_owner = NULL, lease_expires_at_ms = NULL,
+           started_at_ms = NULL, finished_at_ms = NULL, expires_at_ms = NULL, updated_seq = ?
+         WHERE ${t.sql} AND state IN (${states}) RETURNING id`,
+        tx.nowMs,
+        tx.seq(),
+        t.param,
+      )
+      .map((r) => r.id),
+  );
+}
+
+export function deleteJobRows(c: SqliteConnection, tx: Tx, ids: string[]): void {
+  const list = JSON.stringify(ids);
+  void tx;
+  c.run('DELETE FROM job_logs WHERE job_id IN (SELECT value FROM json_each(?))', list);
+  c.run('DELETE FROM artifacts WHERE job_id IN (SELECT value FROM json_each(?))', list);
+  c.run('DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))', list);
+}

@@ -1,0 +1,134 @@
+import type { DatabaseSync } from 'node:sqlite';
+
+/**
+ * Versioned migrations, applied in order inside one IMMEDIATE transaction, so several
+ * processes opening a new database at once apply each exactly once.
+ *
+ * Design of the schema:
+ * - one `state` column holds the lifecycle (core/lifecycle.ts); no other flag says
+ *   whether a job runs;
+ * - `updated_seq` is the change-feed position: every write transaction takes the next
+ *   value of `kiln_seq` once and stamps every row it changes with it. SQLite has one
+ *   writer at a time, so seq order is commit order and `updated_seq > last` never
+ *   skips a commit;
+ * - partial indexes per hot path: pending jobs in claim order, running jobs by lease
+ *   owner, finished jobs by expiry;
+ * - times are integer milliseconds since the epoch, named `_ms`.
+ */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'jobs, batches, templates, logs, artifacts, change sequence',
+    sql: `
+CREATE TABLE kiln_seq (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL
+) STRICT;
+INSERT INTO kiln_seq (id, value) VALUES (1, 0);
+
+CREATE TABLE batches (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  template TEXT,
+  paused INTEGER NOT NULL DEFAULT 0,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  metadata TEXT,
+  created_at_ms INTEGER NOT NULL,
+  updated_seq INTEGER NOT NULL
+) STRICT;
+CREATE INDEX batches_seq ON batches (updated_seq);
+
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  name TEXT,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+  params TEXT NOT NULL,
+  batch_id TEXT,
+  idempotency_key TEXT,
+  priority INTEGER NOT NULL DEFAULT 0,
+  run_at_ms INTEGER NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  retention_ms INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at_ms INTEGER,
+  progress REAL NOT NULL DEFAULT 0,
+  progress_message TEXT,
+  heartbeat_at_ms INTEGER,
+  checkpoint TEXT,
+  result TEXT,
+  error TEXT,
+  usage_tokens INTEGER NOT NULL DEFAULT 0,
+  usage_cost_usd REAL NOT NULL DEFAULT 0,
+  created_at_ms INTEGER NOT NULL,
+  started_at_ms INTEGER,
+  finished_at_ms INTEGER,
+  expires_at_ms INTEGER,
+  updated_seq INTEGER NOT NULL
+) STRICT;
+-- The claim walks this index in order and stops after LIMIT rows.
+CREATE INDEX jobs_pending ON jobs (priority DESC, run_at_ms, id) WHERE state = 'pending';
+-- Lease renewal, cancel checks, per-type running counts and the stall reaper read only running rows.
+CREATE INDEX jobs_running ON jobs (lease_owner) WHERE state = 'running';
+CREATE INDEX jobs_expiry ON jobs (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+CREATE INDEX jobs_seq ON jobs (updated_seq);
+CREATE INDEX jobs_batch ON jobs (batch_id, state) WHERE batch_id IS NOT NULL;
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE job_logs (
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL,
+  fields TEXT
+) STRICT;
+CREATE INDEX job_logs_job ON job_logs (job_id, id);
+
+CREATE TABLE artifacts (
+  job_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  content_type TEXT,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (job_id, name)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE templates (
+  name TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  description TEXT,
+  params TEXT NOT NULL,
+  grid TEXT,
+  source TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+) STRICT;
+`,
+  },
+];
+
+export function migrate(db: DatabaseSync): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS kiln_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT',
+    );
+    const row = db.prepare('SELECT coalesce(max(version), 0) AS v FROM kiln_migrations').get() as { v: number };
+    for (const m of MIGRATIONS) {
+      if (m.version <= row.v) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO kiln_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}

@@ -1,0 +1,175 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { ArtifactInfo, Batch, ChangeEvent, Job, LogEntry, Page, Template } from '../../core/model.ts';
+import type {
+  ExpiredAttempt,
+  FeedFilter,
+  Fence,
+  InsertedJob,
+  JobFilter,
+  JobTarget,
+  NewBatch,
+  NewJob,
+  NewTemplate,
+  PageRequest,
+  Store,
+  TurnInput,
+  TurnResult,
+} from '../store.ts';
+import { ArtifactFiles } from './artifact-files.ts';
+import * as batches from './batches.ts';
+import { CommitWatcher } from './commit-watcher.ts';
+import { type Durability, SqliteConnection } from './connection.ts';
+import * as feed from './feed.ts';
+import * as jobs from './jobs.ts';
+import * as retention from './retention.ts';
+import { type ArtifactRow, type LogRow, toArtifact, toLog } from './rows.ts';
+import * as templates from './templates.ts';
+import * as worker from './worker-queries.ts';
+
+export interface SqliteStoreOptions {
+  /** The database file; its folder is created, and artifacts live beside it. */
+  path: string;
+  durability?: Durability;
+}
+
+/** The embedded store: one SQLite file in WAL mode, shared by any number of processes. */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  readonly path: string;
+  private readonly c: SqliteConnection;
+  private readonly files: ArtifactFiles;
+  private readonly listeners = new Set<() => void>();
+  private readonly watcher: CommitWatcher;
+  private closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = resolve(options.path);
+    mkdirSync(dirname(this.path), { recursive: true });
+    this.c = new SqliteConnection({ path: this.path, durability: options.durability ?? 'process-crash' });
+    this.files = new ArtifactFiles(join(dirname(this.path), 'artifacts'));
+    const notify = () => {
+      for (const l of this.listeners) l();
+    };
+    // Our own commits are announced at once; other processes' through the watcher.
+    this.c.onLocalCommit(notify);
+    this.watcher = new CommitWatcher(this.c, notify);
+    retention.sweepOrphans(this.c, this.files);
+  }
+
+  async insertJobs(list: NewJob[], batch?: NewBatch): Promise<InsertedJob[]> {
+    return jobs.insertJobs(this.c, list, batch);
+  }
+  async getJob(id: string): Promise<Job | null> {
+    return jobs.getJob(this.c, id);
+  }
+  async listJobs(filter: JobFilter, page: PageRequest): Promise<Page<Job>> {
+    return jobs.listJobs(this.c, filter, page);
+  }
+  async getBatch(id: string): Promise<Batch | null> {
+    return batches.getBatch(this.c, id);
+  }
+  async listBatches(page: PageRequest): Promise<Page<Batch>> {
+    return batches.listBatches(this.c, page);
+  }
+  async listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]> {
+    return this.c
+      .all<LogRow>('SELECT * FROM job_logs WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?', jobId, afterId, limit)
+      .map(toLog);
+  }
+  async listArtifacts(jobId: string): Promise<ArtifactInfo[]> {
+    return this.c.all<ArtifactRow>('SELECT * FROM artifacts WHERE job_id = ? ORDER BY name', jobId).map(toArtifact);
+  }
+  async readArtifact(jobId: string, name: string): Promise<Buffer | null> {
+    if (!this.c.get('SELECT 1 AS ok FROM artifacts WHERE job_id = ? AND name = ?', jobId, name)) return null;
+    return this.files.read(jobId, name);
+  }
+  async cancelJobs(target: JobTarget): Promise<string[]> {
+    return jobs.cancelJobs(this.c, target);
+  }
+  async retryJobs(target: JobTarget, includeCancelled: boolean): Promise<string[]> {
+    return jobs.retryJobs(this.c, target, includeCancelled);
+  }
+  async deleteJob(id: string): Promise<'deleted' | 'running' | 'missing'> {
+    return retention.deleteJob(this.c, this.files, id);
+  }
+  async updateBatch(id: string, change: { paused?: boolean; cancelled?: boolean }): Promise<boolean> {
+    return batches.updateBatch(this.c, id, change);
+  }
+  async upsertTemplate(t: NewTemplate): Promise<Template> {
+    return templates.upsertTemplate(this.c, t);
+  }
+  async getTemplate(name: string): Promise<Template | null> {
+    return templates.getTemplate(this.c, name);
+  }
+  async listTemplates(): Promise<Template[]> {
+    return templates.listTemplates(this.c);
+  }
+  async deleteTemplate(name: string): Promise<boolean> {
+    return templates.deleteTemplate(this.c, name);
+  }
+  async turn(input: TurnInput): Promise<TurnResult> {
+    return worker.turn(this.c, input);
+  }
+  async renewLeases(owner: string, leaseMs: number): Promise<Fence[]> {
+    return worker.renewLeases(this.c, owner, leaseMs);
+  }
+  async heldLeases(owner: string): Promise<Fence[]> {
+    return worker.heldLeases(this.c, owner);
+  }
+  async expiredLeases(limit: number): Promise<ExpiredAttempt[]> {
+    return worker.expiredLeases(this.c, limit);
+  }
+  async writeArtifact(fence: Fence, name: string, data: Uint8Array, contentType: string | null): Promise<boolean> {
+    const staged = await this.files.stage(fence.id, data);
+    try {
+      const written = this.c.write((tx) => {
+        if (!worker.fenceHolds(this.c, tx, fence)) return false;
+        // Renamed inside the transaction: a newer attempt's write cannot interleave.
+        this.files.publish(staged, fence.id, name);
+        this.c.run(
+          `INSERT INTO artifacts (job_id, name, size_bytes, content_type, created_at_ms) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (job_id, name) DO UPDATE SET size_bytes = excluded.size_bytes,
+             content_type = excluded.content_type, created_at_ms = excluded.created_at_ms`,
+          fence.id,
+          name,
+          data.byteLength,
+          contentType,
+          tx.nowMs,
+        );
+        return true;
+      });
+      if (!written) this.files.discard(staged);
+      return written;
+    } catch (error) {
+      this.files.discard(staged);
+      throw error;
+    }
+  }
+  async nextRunAtMs(): Promise<number | null> {
+    return worker.nextRunAtMs(this.c);
+  }
+  async currentSeq(): Promise<number> {
+    return feed.currentSeq(this.c);
+  }
+  async changesSince(afterSeq: number, filter: FeedFilter, limit: number): Promise<ChangeEvent[]> {
+    return feed.changesSince(this.c, afterSeq, filter, limit);
+  }
+  onCommit(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  async pruneExpired(limit: number): Promise<{ jobs: number; batches: number }> {
+    return retention.pruneExpired(this.c, this.files, limit);
+  }
+  nowMs(): number {
+    return Date.now();
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher.close();
+    this.listeners.clear();
+    this.c.close();
+  }
+}

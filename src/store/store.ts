@@ -1,0 +1,225 @@
+import type { StoredError } from '../core/errors.ts';
+import type { Grid } from '../core/grid.ts';
+import type { JobState } from '../core/lifecycle.ts';
+import type {
+  ArtifactInfo,
+  Batch,
+  BatchRecord,
+  ChangeEvent,
+  Job,
+  LogEntry,
+  Page,
+  Template,
+} from '../core/model.ts';
+
+/**
+ * The store contract. Every store (SQLite, PostgreSQL) implements it; the lifecycle
+ * rules come from core/lifecycle.ts, so a store only translates them to its dialect.
+ *
+ * The store owns its connections and transactions: no transaction or client is passed
+ * through these calls. Every method is one transaction. Times that decide leases are
+ * taken from the store's clock (the database's, where there is one), so callers pass
+ * durations (`leaseMs`, `delayMs`), never absolute times, for anything fenced.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  // ---- producing ----------------------------------------------------------------
+  /** Inserts jobs (and the batch, if given) in one transaction. */
+  insertJobs(jobs: NewJob[], batch?: NewBatch): Promise<InsertedJob[]>;
+
+  // ---- reading ------------------------------------------------------------------
+  getJob(id: string): Promise<Job | null>;
+  listJobs(filter: JobFilter, page: PageRequest): Promise<Page<Job>>;
+  getBatch(id: string): Promise<Batch | null>;
+  listBatches(page: PageRequest): Promise<Page<Batch>>;
+  listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]>;
+  listArtifacts(jobId: string): Promise<ArtifactInfo[]>;
+  readArtifact(jobId: string, name: string): Promise<Buffer | null>;
+
+  // ---- acting on jobs and batches ------------------------------------------------
+  /** Cancels the pending and running jobs among `target`; returns the ids cancelled. */
+  cancelJobs(target: JobTarget): Promise<string[]>;
+  /** Moves failed (and, with `includeCancelled`, cancelled) jobs back to pending, attempts reset. */
+  retryJobs(target: JobTarget, includeCancelled: boolean): Promise<string[]>;
+  /** Deletes a job that is not running, with its logs and artifacts. */
+  deleteJob(id: string): Promise<'deleted' | 'running' | 'missing'>;
+  /** Sets the batch's paused or cancelled flag; false if there is no such batch. */
+  updateBatch(id: string, change: { paused?: boolean; cancelled?: boolean }): Promise<boolean>;
+
+  // ---- templates ------------------------------------------------------------------
+  upsertTemplate(template: NewTemplate): Promise<Template>;
+  getTemplate(name: string): Promise<Template | null>;
+  listTemplates(): Promise<Template[]>;
+  deleteTemplate(name: string): Promise<boolean>;
+
+  // ---- the worker ---------------------------------------------------------------
+  /**
+   * One worker turn in one transaction: settle finished attempts, write buffered
+   * progress, heartbeats, usage and logs, then claim up to `claim.limit` due jobs.
+   * Every write is fenced; the result says which fences no longer held.
+   */
+  turn(input: TurnInput): Promise<TurnResult>;
+  /** Extends every lease `owner` holds, in one statement; returns the attempts still held. */
+  renewLeases(owner: string, leaseMs: number): Promise<Fence[]>;
+  /** The attempts `owner` still holds (running, lease unexpired), without writing. */
+  heldLeases(owner: string): Promise<Fence[]>;
+  /** Running attempts whose lease has expired (their workers died or hung). */
+  expiredLeases(limit: number): Promise<ExpiredAttempt[]>;
+  /** Writes an artifact if the fence still holds. */
+  writeArtifact(fence: Fence, name: string, data: Uint8Array, contentType: string | null): Promise<boolean>;
+  /** Earliest run_at of a pending job (ms), to sleep until it; null when none. */
+  nextRunAtMs(): Promise<number | null>;
+
+  // ---- the change feed ----------------------------------------------------------
+  /** The feed position of the last committed change. */
+  currentSeq(): Promise<number>;
+  /**
+   * Changes after `afterSeq`, oldest first. A transaction's changes share one seq and
+   * are never split across two calls, so resuming from the last seq seen skips nothing.
+   */
+  changesSince(afterSeq: number, filter: FeedFilter, limit: number): Promise<ChangeEvent[]>;
+  /**
+   * Calls `listener` soon after any process commits to the store: a hint to look at
+   * the feed, never the data itself. Returns an unsubscribe function.
+   */
+  onCommit(listener: () => void): () => void;
+
+  // ---- retention ------------------------------------------------------------------
+  /** Deletes up to `limit` jobs whose retention expired, with logs and artifacts, and emptied batches. */
+  pruneExpired(limit: number): Promise<{ jobs: number; batches: number }>;
+
+  /** The store's clock (ms since epoch). */
+  nowMs(): number;
+  close(): Promise<void>;
+}
+
+export interface NewJob {
+  id: string;
+  type: string;
+  name: string | null;
+  params: unknown;
+  batchId: string | null;
+  idempotencyKey: string | null;
+  priority: number;
+  /** Delay from now; 0 or less runs as soon as possible. */
+  delayMs: number;
+  maxAttempts: number;
+  retentionMs: number;
+}
+
+export interface InsertedJob {
+  id: string;
+  /** False when the idempotency key matched an existing job, whose id is returned. */
+  created: boolean;
+}
+
+export interface NewBatch {
+  id: string;
+  name: string;
+  template: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface NewTemplate {
+  name: string;
+  type: string;
+  description: string | null;
+  params: Record<string, unknown>;
+  grid: Grid | null;
+  source: 'code' | 'store';
+}
+
+export interface JobFilter {
+  state?: JobState | JobState[];
+  type?: string;
+  batchId?: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | null;
+}
+
+export type JobTarget = { ids: string[] } | { batchId: string };
+
+export interface FeedFilter {
+  batchId?: string;
+  jobId?: string;
+}
+
+/** Names one attempt: writes hold only while this is still the job's live attempt. */
+export interface Fence {
+  id: string;
+  attempt: number;
+  owner: string;
+}
+
+export interface ExpiredAttempt extends Fence {
+  type: string;
+  maxAttempts: number;
+}
+
+export type Settle =
+  | { kind: 'complete'; fence: Fence; result: unknown }
+  | { kind: 'reschedule'; fence: Fence; error: StoredError; delayMs: number }
+  | { kind: 'fail'; fence: Fence; error: StoredError }
+  /** Shutdown: back to pending now, and the attempt does not count against the budget. */
+  | { kind: 'release'; fence: Fence };
+
+export interface ProgressFlush {
+  fence: Fence;
+  /** Highest fraction reported since the last flush, if any. */
+  progress?: number;
+  message?: string | null;
+  heartbeat?: boolean;
+  /** Checkpoint details from the last heartbeat that gave some. */
+  checkpoint?: { value: unknown };
+  usage?: { tokens: number; costUsd: number };
+  logs?: NewLog[];
+}
+
+export interface NewLog {
+  atMs: number;
+  level: LogEntry['level'];
+  message: string;
+  fields: Record<string, unknown> | null;
+}
+
+export interface ClaimRequest {
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  /** Types this worker runs; `cap` is the type's global concurrency, null for none. */
+  types: { type: string; cap: number | null }[];
+}
+
+export interface TurnInput {
+  settles: Settle[];
+  /** Stalled attempts found by `expiredLeases`, settled only if still expired. */
+  reaps: Settle[];
+  flushes: ProgressFlush[];
+  claim: ClaimRequest | null;
+}
+
+export interface ClaimedJob {
+  id: string;
+  type: string;
+  name: string | null;
+  params: unknown;
+  batchId: string | null;
+  attempt: number;
+  maxAttempts: number;
+  checkpoint: unknown;
+}
+
+export interface TurnResult {
+  /** One entry per settle: false where the fence no longer held (nothing written). */
+  settled: boolean[];
+  reaped: boolean[];
+  /** Fences whose flush found the attempt gone (lease lost, cancelled): stop the handler. */
+  lostFences: Fence[];
+  claimed: ClaimedJob[];
+}
+
+export type { BatchRecord };

@@ -1,0 +1,44 @@
+import { backoffDelayMs, DEFAULT_BACKOFF } from '../core/backoff.ts';
+import type { AnyJobDefinition } from '../core/define-job.ts';
+import { coerceError, KilnError, NonRetryableError, type StoredError } from '../core/errors.ts';
+import type { Fence, Settle } from '../store/store.ts';
+
+/** How an attempt ended, before it is turned into one store call. */
+export type Outcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: unknown; nonRetryable?: boolean }
+  /** Interrupted by shutdown after the grace period: released, not failed. */
+  | { released: true };
+
+/** Error codes after which retrying cannot help. */
+const FINAL_CODES = new Set(['VALIDATION_FAILED', 'UNKNOWN_JOB_TYPE']);
+
+export function isNonRetryable(error: unknown, definition: AnyJobDefinition | undefined): boolean {
+  if (error instanceof NonRetryableError) return true;
+  if (error instanceof KilnError && FINAL_CODES.has(error.code)) return true;
+  try {
+    return definition?.nonRetryable?.(error) === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The one decision per attempt (compare Oban's executor): completed, rescheduled with
+ * backoff, failed for good, or released. The worker makes exactly one store call for it.
+ */
+export function decide(
+  fence: Fence,
+  maxAttempts: number,
+  definition: AnyJobDefinition | undefined,
+  outcome: Outcome,
+  random: () => number = Math.random,
+): Settle {
+  if ('released' in outcome) return { kind: 'release', fence };
+  if (outcome.ok) return { kind: 'complete', fence, result: outcome.result };
+  const error: StoredError = coerceError(outcome.error);
+  const final = outcome.nonRetryable ?? isNonRetryable(outcome.error, definition);
+  if (final || fence.attempt >= maxAttempts) return { kind: 'fail', fence, error };
+  const delayMs = backoffDelayMs(fence.attempt, definition?.backoff ?? DEFAULT_BACKOFF, random);
+  return { kind: 'reschedule', fence, error, delayMs };
+}

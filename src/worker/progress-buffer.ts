@@ -1,0 +1,81 @@
+import { KilnError } from '../core/errors.ts';
+import type { Fence, NewLog, ProgressFlush } from '../store/store.ts';
+
+const MAX_LOG_MESSAGE = 8_192;
+
+/**
+ * What a handler reported since the last flush, coalesced: only the highest progress,
+ * the last message and checkpoint, summed usage, and the log lines in order.
+ * Calls cost a few comparisons, so handlers may report tens of thousands of times a
+ * second; the worker writes the buffer in its next turn.
+ */
+export class ProgressBuffer {
+  /** Highest fraction accepted in this attempt: lower reports are ignored. */
+  private high = 0;
+  private progress: number | undefined;
+  private message: string | null | undefined;
+  private heartbeat = false;
+  private checkpoint: { value: unknown } | undefined;
+  private tokens = 0;
+  private costUsd = 0;
+  private logs: NewLog[] = [];
+  dirty = false;
+
+  /** Returns false when the value was below the last one and so ignored. */
+  report(fraction: number, message?: string): boolean {
+    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+      throw new KilnError('INVALID_ARGUMENT', `progress must be a number from 0 to 1, got ${String(fraction)}`);
+    }
+    if (fraction < this.high) return false;
+    this.high = fraction;
+    this.progress = fraction;
+    if (message !== undefined) this.message = String(message).slice(0, MAX_LOG_MESSAGE);
+    this.dirty = true;
+    return true;
+  }
+
+  beat(details: unknown, hasDetails: boolean): void {
+    this.heartbeat = true;
+    if (hasDetails) this.checkpoint = { value: details };
+    this.dirty = true;
+  }
+
+  spend(tokens: number | undefined, costUsd: number | undefined): void {
+    if (tokens !== undefined && !(Number.isFinite(tokens) && tokens >= 0)) {
+      throw new KilnError('INVALID_ARGUMENT', `usage tokens must be a finite number >= 0, got ${String(tokens)}`);
+    }
+    if (costUsd !== undefined && !(Number.isFinite(costUsd) && costUsd >= 0)) {
+      throw new KilnError('INVALID_ARGUMENT', `usage costUsd must be a finite number >= 0, got ${String(costUsd)}`);
+    }
+    this.tokens += Math.round(tokens ?? 0);
+    this.costUsd += costUsd ?? 0;
+    this.dirty = true;
+  }
+
+  log(entry: NewLog): void {
+    if (entry.message.length > MAX_LOG_MESSAGE) entry.message = `${entry.message.slice(0, MAX_LOG_MESSAGE)}…`;
+    this.logs.push(entry);
+    this.dirty = true;
+  }
+
+  /** The flush for the store, resetting the buffer; undefined when nothing changed. */
+  take(fence: Fence): ProgressFlush | undefined {
+    if (!this.dirty) return undefined;
+    const flush: ProgressFlush = { fence };
+    if (this.progress !== undefined) flush.progress = this.progress;
+    if (this.message !== undefined) flush.message = this.message;
+    if (this.heartbeat) flush.heartbeat = true;
+    if (this.checkpoint) flush.checkpoint = this.checkpoint;
+    if (this.tokens !== 0 || this.costUsd !== 0) flush.usage = { tokens: this.tokens, costUsd: this.costUsd };
+    if (this.logs.length > 0) flush.logs = this.logs;
+    this.progress = undefined;
+    this.message = undefined;
+    this.heartbeat = false;
+    this.checkpoint = undefined;
+    this.tokens = 0;
+    this.costUsd = 0;
+    this.logs = [];
+    this.dirty = false;
+    return flush;
+  }
+}

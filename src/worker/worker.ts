@@ -1,0 +1,421 @@
+import { randomBytes } from 'node:crypto';
+import type { AnyJobDefinition } from '../core/define-job.ts';
+import { checkOptionNames, KilnError } from '../core/errors.ts';
+import { validateParams } from '../core/schema.ts';
+import type { ClaimedJob, Fence, ProgressFlush, Settle, Store, TurnInput } from '../store/store.ts';
+import { Attempt } from './attempt.ts';
+import { WorkerEvents } from './events.ts';
+import { decide, type Outcome } from './outcome.ts';
+import { runInline } from './runners/inline.ts';
+import { runInProcess } from './runners/process.ts';
+
+export interface WorkerOptions {
+  /** Attempts this worker runs at once. Default 10. */
+  concurrency?: number;
+  /** Only these job types (default: every type the instance knows). */
+  types?: string[];
+  /** Lease length; a dead worker's job runs again this long after its last renewal. Default 9 s. */
+  leaseMs?: number;
+  /** How often leases are renewed, in one statement for all of them. Default 5 s. */
+  renewEveryMs?: number;
+  /** How often this worker looks for other workers' expired leases. Default 500 ms. */
+  reapEveryMs?: number;
+  /** How often the worker checks that it still holds its jobs (cancel detection). Default 250 ms. */
+  leaseCheckEveryMs?: number;
+  /** Shortest gap between two progress writes of this worker. Default 2 ms. */
+  progressFlushMs?: number;
+  /** How often retention runs; 0 turns it off for this worker. Default 60 s. */
+  pruneEveryMs?: number;
+  /** Safety poll when idle, in case a commit notice was missed. Default 1 s. */
+  idlePollMs?: number;
+  /** On stop: how long running attempts may take to finish before they are released. Default 10 s. */
+  graceMs?: number;
+  /** Isolated handlers that ignore an abort are killed this long after it. Default 5 s. */
+  killGraceMs?: number;
+  /** Stop on SIGTERM and SIGINT (default true for `kiln worker`, false in the library). */
+  handleSignals?: boolean;
+}
+
+const WORKER_OPTIONS = [
+  'concurrency',
+  'types',
+  'leaseMs',
+  'renewEveryMs',
+  'reapEveryMs',
+  'leaseCheckEveryMs',
+  'progressFlushMs',
+  'pruneEveryMs',
+  'idlePollMs',
+  'graceMs',
+  'killGraceMs',
+  'handleSignals',
+] as const;
+
+export const DEFAULT_LEASE_MS = 9_000;
+
+/**
+ * Claims due jobs and runs them. All store writes of one event-loop turn (settles,
+ * progress, the next claim) go in one transaction: commits, not rows, decide the
+ * throughput of an SQLite queue (docs/PERFORMANCE.md).
+ */
+export class Worker {
+  readonly id: string;
+  readonly events = new WorkerEvents();
+  private readonly store: Store;
+  private readonly definitions: Map<string, AnyJobDefinition>;
+  private readonly o: Required<Omit<WorkerOptions, 'types'>>;
+  private readonly active = new Map<string, Attempt>();
+  private readonly claimTypes: { type: string; cap: number | null }[];
+  private settles: Settle[] = [];
+  private reaps: Settle[] = [];
+  private readonly dirty = new Set<Attempt>();
+  private turnQueued = false;
+  private turnRunning = false;
+  private turnAgain = false;
+  private lastFlushMs = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private leaseCheckQueued = false;
+  private readonly signalHandler = () => void this.stop();
+
+  constructor(store: Store, definitions: Map<string, AnyJobDefinition>, options: WorkerOptions = {}) {
+    checkOptionNames('work', options, WORKER_OPTIONS);
+    this.store = store;
+    this.id = `w-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.o = {
+      concurrency: options.concurrency ?? 10,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      renewEveryMs: options.renewEveryMs ?? 5_000,
+      reapEveryMs: options.reapEveryMs ?? 500,
+      leaseCheckEveryMs: options.leaseCheckEveryMs ?? 250,
+      progressFlushMs: options.progressFlushMs ?? 2,
+      pruneEveryMs: options.pruneEveryMs ?? 60_000,
+      idlePollMs: options.idlePollMs ?? 1_000,
+      graceMs: options.graceMs ?? 10_000,
+      killGraceMs: options.killGraceMs ?? 5_000,
+      handleSignals: options.handleSignals ?? false,
+    };
+    if (!Number.isInteger(this.o.concurrency) || this.o.concurrency < 1) {
+      throw new KilnError('INVALID_ARGUMENT', 'concurrency must be a positive integer');
+    }
+    if (this.o.renewEveryMs >= this.o.leaseMs) {
+      throw new KilnError('INVALID_ARGUMENT', 'renewEveryMs must be shorter than leaseMs');
+    }
+    const types = options.types ?? [...definitions.keys()];
+    for (const t of types) {
+      if (!definitions.has(t)) throw new KilnError('UNKNOWN_JOB_TYPE', `worker asked to run unknown job type \`${t}\``);
+    }
+    if (types.length === 0) throw new KilnError('INVALID_ARGUMENT', 'a worker needs at least one job type');
+    this.definitions = definitions;
+    this.claimTypes = types.map((type) => ({ type, cap: definitions.get(type)!.concurrency ?? null }));
+  }
+
+  /** Starts claiming. Resolves once the loop runs. */
+  start(): this {
+    this.unsubscribe = this.store.onCommit(() => this.onCommit());
+    this.every(this.o.renewEveryMs, () => this.renew());
+    this.every(this.o.reapEveryMs, () => this.reap());
+    this.every(this.o.leaseCheckEveryMs, () => this.checkLeases());
+    this.every(Math.min(500, this.o.leaseCheckEveryMs * 2), () => this.checkHeartbeats());
+    if (this.o.pruneEveryMs > 0) this.every(this.o.pruneEveryMs, () => this.prune());
+    if (this.o.handleSignals) {
+      process.once('SIGTERM', this.signalHandler);
+      process.once('SIGINT', this.signalHandler);
+    }
+    this.queueTurn();
+    return this;
+  }
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let running attempts finish within `graceMs`,
+   * then release the rest so another worker takes them at once.
+   */
+  stop(graceMs: number = this.o.graceMs): Promise<void> {
+    this.stopped ??= this.shutdown(graceMs);
+    return this.stopped;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    process.off('SIGTERM', this.signalHandler);
+    process.off('SIGINT', this.signalHandler);
+    const deadline = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < deadline) {
+      await sleep(Math.max(1, Math.min(20, deadline - Date.now())));
+    }
+    for (const attempt of this.active.values()) attempt.interrupt('shutdown');
+    // Let the interrupted attempts queue their releases, then write everything.
+    await sleep(0);
+    while (this.turnRunning || this.settles.length > 0 || this.dirty.size > 0) {
+      await this.runTurn();
+      if (this.turnRunning) await sleep(1);
+    }
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.idleTimer);
+    this.unsubscribe?.();
+  }
+
+  private every(ms: number, task: () => Promise<void> | void): void {
+    const timer = setInterval(() => {
+      if (this.stopping) return;
+      Promise.resolve()
+        .then(task)
+        .catch((error: unknown) => this.events.emit('error', { error }));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private onCommit(): void {
+    if (this.stopping) return;
+    if (this.active.size < this.o.concurrency) this.queueTurn();
+    // Another process may have cancelled one of our jobs: look soon, not on every commit.
+    if (this.active.size > 0 && !this.leaseCheckQueued) {
+      this.leaseCheckQueued = true;
+      setTimeout(() => {
+        this.leaseCheckQueued = false;
+        void this.checkLeases().catch((error: unknown) => this.events.emit('error', { error }));
+      }, 20).unref();
+    }
+  }
+
+  private queueTurn(): void {
+    if (this.turnQueued) return;
+    this.turnQueued = true;
+    setImmediate(() => {
+      this.turnQueued = false;
+      void this.runTurn();
+    });
+  }
+
+  private markDirty = (attempt: Attempt): void => {
+    this.dirty.add(attempt);
+    if (this.flushTimer !== undefined || this.turnQueued) return;
+    const wait = this.lastFlushMs + this.o.progressFlushMs - Date.now();
+    if (wait <= 0) this.queueTurn();
+    else
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        this.queueTurn();
+      }, wait);
+  };
+
+  private async runTurn(): Promise<void> {
+    if (this.turnRunning) {
+      this.turnAgain = true;
+      return;
+    }
+    this.turnRunning = true;
+    try {
+      const input = this.collectTurn();
+      if (input === null) return;
+      const result = await this.store.turn(input);
+      this.afterTurn(input, result.settled, result.reaped, result.lostFences);
+      for (const job of result.claimed) this.startAttempt(job);
+      if (input.claim && result.claimed.length === input.claim.limit) this.turnAgain = true;
+      else if (input.claim) await this.sleepUntilDue();
+    } catch (error) {
+      this.events.emit('error', { error });
+      // The store was busy or failed: try again shortly rather than spin.
+      await sleep(50);
+      this.turnAgain = true;
+    } finally {
+      this.turnRunning = false;
+      if (this.turnAgain) {
+        this.turnAgain = false;
+        this.queueTurn();
+      }
+    }
+  }
+
+  private collectTurn(): TurnInput | null {
+    const flushes: ProgressFlush[] = [];
+    if (this.dirty.size > 0) {
+      for (const attempt of this.dirty) {
+        const flush = attempt.buffer.take(attempt.fence);
+        if (flush) flushes.push(flush);
+      }
+      this.dirty.clear();
+      this.lastFlushMs = Date.now();
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    const free = this.stopping ? 0 : this.o.concurrency - this.active.size;
+    const claim = free > 0 ? { owner: this.id, limit: free, leaseMs: this.o.leaseMs, types: this.claimTypes } : null;
+    const settles = this.settles;
+    const reaps = this.reaps;
+    if (settles.length === 0 && reaps.length === 0 && flushes.length === 0 && claim === null) return null;
+    this.settles = [];
+    this.reaps = [];
+    return { settles, reaps, flushes, claim };
+  }
+
+  private afterTurn(input: TurnInput, settled: boolean[], reaped: boolean[], lost: Fence[]): void {
+    input.settles.forEach((s, i) => {
+      const type = this.typeOf(s.fence.id);
+      if (!settled[i]) return this.events.emit('lease:lost', s.fence);
+      if (s.kind === 'complete') this.events.emit('job:complete', { id: s.fence.id, type, attempt: s.fence.attempt });
+      else if (s.kind === 'fail' || s.kind === 'reschedule')
+        this.events.emit('job:fail', {
+          id: s.fence.id,
+          type,
+          attempt: s.fence.attempt,
+          error: s.error,
+          retrying: s.kind === 'reschedule',
+        });
+    });
+    input.reaps.forEach((s, i) => {
+      if (reaped[i]) this.events.emit('job:stalled', { ...s.fence, retrying: s.kind === 'reschedule' });
+    });
+    for (const fence of lost) this.loseLease(fence);
+  }
+
+  private lastTypes = new Map<string, string>();
+  private typeOf(id: string): string {
+    const type = this.lastTypes.get(id) ?? '';
+    this.lastTypes.delete(id);
+    return type;
+  }
+
+  private async sleepUntilDue(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const next = await this.store.nextRunAtMs();
+    const now = this.store.nowMs();
+    const wait =
+      next === null || next <= now ? this.o.idlePollMs : Math.min(this.o.idlePollMs, Math.max(1, next - now));
+    this.idleTimer = setTimeout(() => this.queueTurn(), wait);
+    this.idleTimer.unref();
+  }
+
+  private startAttempt(job: ClaimedJob): void {
+    const definition = this.definitions.get(job.type)!;
+    const attempt = new Attempt(
+      job,
+      this.id,
+      definition,
+      {
+        write: async (name, data, contentType) => {
+          if (!(await this.store.writeArtifact(attempt.fence, name, data, contentType))) {
+            throw new KilnError('LEASE_LOST', 'the attempt no longer holds the job: artifact not written');
+          }
+        },
+        list: () => this.store.listArtifacts(job.id),
+        read: async (name) => {
+          const data = await this.store.readArtifact(job.id, name);
+          if (data === null) throw new KilnError('ARTIFACT_NOT_FOUND', `job ${job.id} has no artifact \`${name}\``);
+          return data;
+        },
+      },
+      this.markDirty,
+    );
+    this.active.set(job.id, attempt);
+    this.lastTypes.set(job.id, job.type);
+    if (definition.timeoutMs !== undefined) {
+      attempt.timeoutTimer = setTimeout(() => attempt.interrupt('timeout'), definition.timeoutMs);
+    }
+    this.events.emit('job:start', { id: job.id, type: job.type, attempt: job.attempt });
+    void this.execute(attempt);
+  }
+
+  private async execute(attempt: Attempt): Promise<void> {
+    const { job, definition } = attempt;
+    let outcome: Outcome | 'lost';
+    try {
+      // Stored params may predate the code: check them again before running.
+      const params = await validateParams(definition.params, job.type, job.params);
+      const run =
+        definition.isolation === 'process'
+          ? runInProcess(attempt, params, { killGraceMs: this.o.killGraceMs })
+          : runInline(attempt, params);
+      const first = await Promise.race([run, attempt.whenInterrupted]);
+      if (typeof first === 'string') {
+        if (first === 'lost') outcome = 'lost';
+        else if (first === 'shutdown') outcome = { released: true };
+        else outcome = { ok: false, error: attempt.interruptError() };
+      } else outcome = first;
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    clearTimeout(attempt.timeoutTimer);
+    this.active.delete(job.id);
+    // Progress reported just before the end is written in the same transaction, first.
+    if (attempt.buffer.dirty) this.dirty.add(attempt);
+    if (outcome === 'lost') {
+      this.dirty.delete(attempt);
+      this.lastTypes.delete(job.id);
+    } else {
+      this.settles.push(decide(attempt.fence, job.maxAttempts, definition, outcome));
+    }
+    this.queueTurn();
+  }
+
+  private loseLease(fence: Fence): void {
+    const attempt = this.active.get(fence.id);
+    if (!attempt || attempt.fence.attempt !== fence.attempt) return;
+    this.events.emit('lease:lost', fence);
+    attempt.interrupt('lost');
+  }
+
+  /** Compares what the store says we hold with what we run; interrupts the difference. */
+  private reconcile(before: Attempt[], held: Fence[]): void {
+    const holds = new Set(held.map((f) => `${f.id}:${f.attempt}`));
+    for (const a of before) {
+      if (this.active.get(a.job.id) === a && !holds.has(`${a.fence.id}:${a.fence.attempt}`)) this.loseLease(a.fence);
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.active.size === 0) return;
+    const before = [...this.active.values()];
+    this.reconcile(before, await this.store.renewLeases(this.id, this.o.leaseMs));
+  }
+
+  private async checkLeases(): Promise<void> {
+    if (this.active.size === 0 || this.stopping) return;
+    const before = [...this.active.values()];
+    this.reconcile(before, await this.store.heldLeases(this.id));
+  }
+
+  private checkHeartbeats(): void {
+    const now = Date.now();
+    for (const a of this.active.values()) {
+      const limit = a.definition.heartbeatTimeoutMs;
+      if (limit !== undefined && now - a.lastAliveMs > limit) a.interrupt('heartbeat');
+    }
+  }
+
+  /** Reclaims stalled attempts: retried with backoff, or failed when attempts are spent. */
+  private async reap(): Promise<void> {
+    const expired = await this.store.expiredLeases(100);
+    if (expired.length === 0) return;
+    const error = new KilnError('LEASE_EXPIRED', "the attempt's lease expired: its worker crashed or hung");
+    for (const e of expired) {
+      const fence = { id: e.id, attempt: e.attempt, owner: e.owner };
+      this.reaps.push(decide(fence, e.maxAttempts, this.definitions.get(e.type), { ok: false, error }));
+    }
+    this.queueTurn();
+  }
+
+  private async prune(): Promise<void> {
+    let total = { jobs: 0, batches: 0 };
+    for (;;) {
+      const r = await this.store.pruneExpired(1_000);
+      total = { jobs: total.jobs + r.jobs, batches: total.batches + r.batches };
+      if (r.jobs < 1_000) break;
+    }
+    if (total.jobs > 0) this.events.emit('prune', total);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -10,7 +10,15 @@ import { checkOptionNames, KilnError } from './core/errors.ts';
 import { expandGrid, type Grid } from './core/grid.ts';
 import { newId } from './core/ids.ts';
 import type { JobState } from './core/lifecycle.ts';
-import type { ArtifactInfo, Batch, ChangeEvent, Job, LogEntry, Page, Template } from './core/model.ts';
+import type {
+  ArtifactInfo,
+  Batch,
+  ChangeEvent,
+  Job,
+  LogEntry,
+  Page,
+  Template,
+} from './core/model.ts';
 import { validateParams } from './core/schema.ts';
 import { type Durability, openStore } from './store/open.ts';
 import type { InsertedJob, NewJob, Store } from './store/store.ts';
@@ -56,7 +64,10 @@ export type CreateBatchInput = {
   metadata?: Record<string, unknown>;
   priority?: number;
   runAt?: Date | number;
-} & ({ jobs: BatchJobInput[] } | { template: string; grid?: Grid; params?: Record<string, unknown> });
+} & (
+  | { jobs: BatchJobInput[] }
+  | { template: string; grid?: Grid; params?: Record<string, unknown> }
+);
 
 export interface WatchOptions {
   batchId?: string;
@@ -109,7 +120,8 @@ export class Kiln {
 
   /** Registers a job type with this instance (for validation and for workers). */
   define(definition: AnyJobDefinition): this {
-    if (!isJobDefinition(definition)) throw new KilnError('INVALID_ARGUMENT', 'define() takes a defineJob() result');
+    if (!isJobDefinition(definition))
+      throw new KilnError('INVALID_ARGUMENT', 'define() takes a defineJob() result');
     const existing = this.definitions.get(definition.type);
     if (existing && existing !== definition) {
       throw new KilnError('INVALID_ARGUMENT', `job type \`${definition.type}\` is defined twice`);
@@ -128,9 +140,13 @@ export class Kiln {
     const def = this.definitions.get(type);
     if (!def) {
       const known = [...this.definitions.keys()];
-      throw new KilnError('UNKNOWN_JOB_TYPE', `unknown job type \`${type}\`; known: ${known.join(', ') || 'none'}`, {
-        known,
-      });
+      throw new KilnError(
+        'UNKNOWN_JOB_TYPE',
+        `unknown job type \`${type}\`; known: ${known.join(', ') || 'none'}`,
+        {
+          known,
+        },
+      );
     }
     return def;
   }
@@ -147,13 +163,19 @@ export class Kiln {
     const valid = await validateParams(def.params as StandardSchemaV1, def.type, params);
     const priority = options.priority ?? 0;
     if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) {
-      throw new KilnError('INVALID_ARGUMENT', 'priority must be an integer between -1000000 and 1000000');
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        'priority must be an integer between -1000000 and 1000000',
+      );
     }
     const runAtMs = options.runAt === undefined ? nowMs : new Date(options.runAt).getTime();
     if (Number.isNaN(runAtMs)) throw new KilnError('INVALID_ARGUMENT', 'runAt is not a valid time');
     const key = options.idempotencyKey ?? null;
     if (key !== null && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
-      throw new KilnError('INVALID_ARGUMENT', 'idempotencyKey must be a string of 1-255 characters');
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        'idempotencyKey must be a string of 1-255 characters',
+      );
     }
     return {
       id: newId(nowMs),
@@ -175,14 +197,20 @@ export class Kiln {
     params: ParamsOf<D>,
     options?: EnqueueOptions,
   ): Promise<Job<ParamsOf<D>, ResultOf<D>> & { created: boolean }>;
-  async enqueue(type: string, params: unknown, options?: EnqueueOptions): Promise<Job & { created: boolean }>;
+  async enqueue(
+    type: string,
+    params: unknown,
+    options?: EnqueueOptions,
+  ): Promise<Job & { created: boolean }>;
   async enqueue(
     type: string | AnyJobDefinition,
     params: unknown,
     options: EnqueueOptions = {},
   ): Promise<Job & { created: boolean }> {
     this.open();
-    const [inserted] = await this.store.insertJobs([await this.newJob(type, params, options, null, Date.now())]);
+    const [inserted] = await this.store.insertJobs([
+      await this.newJob(type, params, options, null, Date.now()),
+    ]);
     const job = await this.store.getJob(inserted!.id);
     return { ...job!, created: inserted!.created };
   }
@@ -192,7 +220,8 @@ export class Kiln {
     this.open();
     const now = Date.now();
     const jobs: NewJob[] = [];
-    for (const item of items) jobs.push(await this.newJob(item.job, item.params, item.options ?? {}, null, now));
+    for (const item of items)
+      jobs.push(await this.newJob(item.job, item.params, item.options ?? {}, null, now));
     return this.store.insertJobs(jobs);
   }
 
@@ -204,7 +233,10 @@ export class Kiln {
       if (options.state !== undefined) filter.state = options.state;
       if (options.type !== undefined) filter.type = options.type;
       if (options.batchId !== undefined) filter.batchId = options.batchId;
-      return this.store.listJobs(filter, { limit: pageLimit(options.limit), cursor: options.cursor ?? null });
+      return this.store.listJobs(filter, {
+        limit: pageLimit(options.limit),
+        cursor: options.cursor ?? null,
+      });
     },
     /** Cancels a pending or running job; a running handler's signal fires. */
     cancel: async (id: string): Promise<Job> => {
@@ -221,17 +253,24 @@ export class Kiln {
       const outcome = await this.store.deleteJob(id);
       if (outcome === 'missing') throw new KilnError('JOB_NOT_FOUND', `no job ${id}`);
       if (outcome === 'running') {
-        throw new KilnError('INVALID_TRANSITION', `job ${id} is running; cancel it before deleting it`);
+        throw new KilnError(
+          'INVALID_TRANSITION',
+          `job ${id} is running; cancel it before deleting it`,
+        );
       }
     },
-    logs: async (id: string, options: { afterId?: number; limit?: number } = {}): Promise<LogEntry[]> =>
+    logs: async (
+      id: string,
+      options: { afterId?: number; limit?: number } = {},
+    ): Promise<LogEntry[]> =>
       this.store.listLogs(id, options.afterId ?? 0, pageLimit(options.limit)),
   };
 
   private async afterAction(id: string, changed: boolean, action: string): Promise<Job> {
     const job = await this.store.getJob(id);
     if (!job) throw new KilnError('JOB_NOT_FOUND', `no job ${id}`);
-    if (!changed) throw new KilnError('INVALID_TRANSITION', `cannot ${action} job ${id}: it is ${job.state}`);
+    if (!changed)
+      throw new KilnError('INVALID_TRANSITION', `cannot ${action} job ${id}: it is ${job.state}`);
     return job;
   }
 
@@ -246,7 +285,15 @@ export class Kiln {
       let template: string | null = null;
       let name = input.name;
       if ('template' in input) {
-        checkOptionNames('batches.create', input, ['name', 'metadata', 'priority', 'runAt', 'template', 'grid', 'params']);
+        checkOptionNames('batches.create', input, [
+          'name',
+          'metadata',
+          'priority',
+          'runAt',
+          'template',
+          'grid',
+          'params',
+        ]);
         const t = await this.store.getTemplate(input.template);
         if (!t) throw new KilnError('TEMPLATE_NOT_FOUND', `no template \`${input.template}\``);
         template = t.name;
@@ -254,12 +301,29 @@ export class Kiln {
         const grid = input.grid ?? t.grid ?? {};
         for (const cell of expandGrid(grid)) {
           const params = { ...t.params, ...input.params, ...cell.values };
-          jobs.push(await this.newJob(t.type, params, clean({ ...base, name: cell.name || undefined }), batchId, now));
+          jobs.push(
+            await this.newJob(
+              t.type,
+              params,
+              clean({ ...base, name: cell.name || undefined }),
+              batchId,
+              now,
+            ),
+          );
         }
       } else {
-        checkOptionNames('batches.create', input, ['name', 'metadata', 'priority', 'runAt', 'jobs']);
+        checkOptionNames('batches.create', input, [
+          'name',
+          'metadata',
+          'priority',
+          'runAt',
+          'jobs',
+        ]);
         if (!Array.isArray(input.jobs) || input.jobs.length === 0) {
-          throw new KilnError('INVALID_ARGUMENT', 'a batch needs a non-empty `jobs` list or a `template`');
+          throw new KilnError(
+            'INVALID_ARGUMENT',
+            'a batch needs a non-empty `jobs` list or a `template`',
+          );
         }
         for (const j of input.jobs) {
           const opts = clean({ ...base, name: j.name, priority: j.priority ?? input.priority });
@@ -294,8 +358,12 @@ export class Kiln {
     },
   };
 
-  private async batchAction(id: string, change: { paused?: boolean; cancelled?: boolean }): Promise<Batch> {
-    if (!(await this.store.updateBatch(id, change))) throw new KilnError('BATCH_NOT_FOUND', `no batch ${id}`);
+  private async batchAction(
+    id: string,
+    change: { paused?: boolean; cancelled?: boolean },
+  ): Promise<Batch> {
+    if (!(await this.store.updateBatch(id, change)))
+      throw new KilnError('BATCH_NOT_FOUND', `no batch ${id}`);
     return (await this.store.getBatch(id))!;
   }
 
@@ -309,7 +377,10 @@ export class Kiln {
     }): Promise<Template> => {
       checkOptionNames('templates.save', t, ['name', 'type', 'description', 'params', 'grid']);
       if (typeof t.name !== 'string' || !/^[\w .:-]{1,100}$/.test(t.name)) {
-        throw new KilnError('INVALID_ARGUMENT', 'template name must be 1-100 letters, digits, spaces or . _ : -');
+        throw new KilnError(
+          'INVALID_ARGUMENT',
+          'template name must be 1-100 letters, digits, spaces or . _ : -',
+        );
       }
       this.definition(t.type);
       if (t.grid) expandGrid(t.grid);
@@ -331,7 +402,8 @@ export class Kiln {
     list: async (jobId: string): Promise<ArtifactInfo[]> => this.store.listArtifacts(jobId),
     read: async (jobId: string, name: string): Promise<Buffer> => {
       const data = await this.store.readArtifact(jobId, name);
-      if (data === null) throw new KilnError('ARTIFACT_NOT_FOUND', `job ${jobId} has no artifact \`${name}\``);
+      if (data === null)
+        throw new KilnError('ARTIFACT_NOT_FOUND', `job ${jobId} has no artifact \`${name}\``);
       return data;
     },
   };
@@ -347,7 +419,8 @@ export class Kiln {
     if (options.jobId !== undefined) filter.jobId = options.jobId;
     const from = options.from ?? 'now';
     let cursor = from === 'now' ? await this.store.currentSeq() : from === 'start' ? 0 : from;
-    if (!Number.isInteger(cursor) || cursor < 0) throw new KilnError('INVALID_ARGUMENT', 'from must be a seq >= 0');
+    if (!Number.isInteger(cursor) || cursor < 0)
+      throw new KilnError('INVALID_ARGUMENT', 'from must be a seq >= 0');
     let woken = true;
     let wake: (() => void) | undefined;
     const poke = () => {

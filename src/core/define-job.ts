@@ -25,7 +25,11 @@ export interface JobContext<Params = unknown> {
   /** Say the handler is alive; `details` becomes the checkpoint the next attempt gets. */
   heartbeat(details?: unknown): void;
   log(message: string, fields?: Record<string, unknown>): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ): void;
   /** Add to what the job spent; summed per batch. */
   usage(spent: { tokens?: number; costUsd?: number }): void;
   readonly artifacts: ArtifactWriter;
@@ -87,7 +91,8 @@ export interface JobDefinition<S extends StandardSchemaV1 = StandardSchemaV1, R 
 
 // biome-ignore lint/suspicious/noExplicitAny: a definition of any params and result
 export type AnyJobDefinition = JobDefinition<any, any>;
-export type ParamsOf<D> = D extends JobDefinition<infer S, unknown> ? StandardSchemaV1.InferInput<S> : never;
+export type ParamsOf<D> =
+  D extends JobDefinition<infer S, unknown> ? StandardSchemaV1.InferInput<S> : never;
 export type ResultOf<D> = D extends JobDefinition<StandardSchemaV1, infer R> ? Awaited<R> : never;
 
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -109,32 +114,49 @@ const JOB_OPTION_NAMES = [
 const TYPE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 
 /** One definition serves the producer (typed enqueue) and the worker (the handler). */
-export function defineJob<S extends StandardSchemaV1, R>(options: JobOptions<S, R>): JobDefinition<S, R> {
+export function defineJob<S extends StandardSchemaV1, R>(
+  options: JobOptions<S, R>,
+): JobDefinition<S, R> {
   checkOptionNames('defineJob', options, JOB_OPTION_NAMES);
   if (typeof options.type !== 'string' || !TYPE_NAME.test(options.type)) {
-    throw new KilnError('INVALID_ARGUMENT', `job type name \`${String(options.type)}\` must match ${TYPE_NAME}`);
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `job type name \`${String(options.type)}\` must match ${TYPE_NAME}`,
+    );
   }
   if (!options.params || typeof options.params['~standard']?.validate !== 'function') {
-    throw new KilnError('INVALID_ARGUMENT', `job type \`${options.type}\`: params must be a Standard Schema (zod, valibot, arktype, …)`);
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `job type \`${options.type}\`: params must be a Standard Schema (zod, valibot, arktype, …)`,
+    );
   }
   if (typeof options.run !== 'function') {
     throw new KilnError('INVALID_ARGUMENT', `job type \`${options.type}\`: run must be a function`);
   }
-  if (options.retry) checkOptionNames('retry', options.retry, ['attempts', 'backoff', 'nonRetryable']);
+  if (options.retry)
+    checkOptionNames('retry', options.retry, ['attempts', 'backoff', 'nonRetryable']);
   const attempts = options.retry?.attempts ?? DEFAULT_ATTEMPTS;
   positiveInteger(options.type, 'retry.attempts', attempts);
-  if (options.concurrency !== undefined) positiveInteger(options.type, 'concurrency', options.concurrency);
-  if (options.timeoutMs !== undefined) positiveInteger(options.type, 'timeoutMs', options.timeoutMs);
+  if (options.concurrency !== undefined)
+    positiveInteger(options.type, 'concurrency', options.concurrency);
+  if (options.timeoutMs !== undefined)
+    positiveInteger(options.type, 'timeoutMs', options.timeoutMs);
   if (options.heartbeatTimeoutMs !== undefined) {
     positiveInteger(options.type, 'heartbeatTimeoutMs', options.heartbeatTimeoutMs);
   }
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   if (!Number.isInteger(retentionMs) || retentionMs < 0) {
-    throw new KilnError('INVALID_ARGUMENT', `job type \`${options.type}\`: retentionMs must be an integer >= 0`);
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `job type \`${options.type}\`: retentionMs must be an integer >= 0`,
+    );
   }
   const isolation = options.isolation ?? 'inline';
   if (isolation !== 'inline' && isolation !== 'process') {
-    throw new KilnError('INVALID_ARGUMENT', `job type \`${options.type}\`: isolation is 'inline' or 'process'`);
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `job type \`${options.type}\`: isolation is 'inline' or 'process'`,
+    );
   }
   if (isolation === 'process' && !options.module) {
     throw new KilnError(
@@ -162,12 +184,17 @@ export function defineJob<S extends StandardSchemaV1, R>(options: JobOptions<S, 
 
 function positiveInteger(type: string, name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
-    throw new KilnError('INVALID_ARGUMENT', `job type \`${type}\`: ${name} must be a positive integer`);
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `job type \`${type}\`: ${name} must be a positive integer`,
+    );
   }
 }
 
 export function isJobDefinition(value: unknown): value is AnyJobDefinition {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'kiln.job';
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'kiln.job'
+  );
 }
 
 export interface TemplateDefinition {

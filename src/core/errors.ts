@@ -16,10 +16,16 @@ export const ERROR_CATALOGUE = {
   INVALID_TRANSITION: { status: 409, summary: "the job's state does not allow this action" },
   LEASE_LOST: { status: 409, summary: "the attempt no longer holds the job's lease" },
   TIMEOUT: { status: 500, summary: 'the attempt ran past its timeout' },
-  HEARTBEAT_TIMEOUT: { status: 500, summary: 'the handler sent no heartbeat within its heartbeat timeout' },
+  HEARTBEAT_TIMEOUT: {
+    status: 500,
+    summary: 'the handler sent no heartbeat within its heartbeat timeout',
+  },
   LEASE_EXPIRED: { status: 500, summary: "the attempt's lease expired (worker crashed or hung)" },
   HANDLER_FAILED: { status: 500, summary: 'the handler threw' },
-  CHILD_PROCESS_EXITED: { status: 500, summary: 'the isolated handler process exited before finishing' },
+  CHILD_PROCESS_EXITED: {
+    status: 500,
+    summary: 'the isolated handler process exited before finishing',
+  },
   STORE_CLOSED: { status: 503, summary: 'the Kiln instance was closed' },
 } as const;
 

@@ -25,7 +25,10 @@ export function expandGrid(grid: Grid): GridCell[] {
     total *= values.length;
   }
   if (total > MAX_GRID_CELLS) {
-    throw new KilnError('INVALID_ARGUMENT', `grid expands to ${total} jobs; the limit is ${MAX_GRID_CELLS}`);
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `grid expands to ${total} jobs; the limit is ${MAX_GRID_CELLS}`,
+    );
   }
   if (keys.length === 0) return [{ values: {}, name: '' }];
   const cells: GridCell[] = [];

@@ -27,8 +27,18 @@ export interface Transition {
 
 export const TRANSITIONS: readonly Transition[] = [
   { event: 'enqueue', from: null, to: 'pending', when: 'enqueued (run_at may be in the future)' },
-  { event: 'claim', from: 'pending', to: 'running', when: 'a worker claims it; attempt += 1; lease taken' },
-  { event: 'complete', from: 'running', to: 'completed', when: "the attempt's handler returned; result stored" },
+  {
+    event: 'claim',
+    from: 'pending',
+    to: 'running',
+    when: 'a worker claims it; attempt += 1; lease taken',
+  },
+  {
+    event: 'complete',
+    from: 'running',
+    to: 'completed',
+    when: "the attempt's handler returned; result stored",
+  },
   {
     event: 'reschedule',
     from: 'running',
@@ -42,12 +52,42 @@ export const TRANSITIONS: readonly Transition[] = [
     when: 'the attempt failed or stalled and no attempts remain, or a non-retryable error',
   },
   { event: 'cancel', from: 'pending', to: 'cancelled', when: 'cancel requested' },
-  { event: 'cancel', from: 'running', to: 'cancelled', when: 'cancel requested; the handler sees its AbortSignal fire' },
-  { event: 'expire', from: 'completed', to: null, when: 'retention expired; logs and artifacts deleted too' },
-  { event: 'expire', from: 'failed', to: null, when: 'retention expired; logs and artifacts deleted too' },
-  { event: 'expire', from: 'cancelled', to: null, when: 'retention expired; logs and artifacts deleted too' },
-  { event: 'retry', from: 'failed', to: 'pending', when: 'retried by a person or the API (attempts reset)' },
-  { event: 'retry', from: 'cancelled', to: 'pending', when: 'retried by a person or the API (attempts reset)' },
+  {
+    event: 'cancel',
+    from: 'running',
+    to: 'cancelled',
+    when: 'cancel requested; the handler sees its AbortSignal fire',
+  },
+  {
+    event: 'expire',
+    from: 'completed',
+    to: null,
+    when: 'retention expired; logs and artifacts deleted too',
+  },
+  {
+    event: 'expire',
+    from: 'failed',
+    to: null,
+    when: 'retention expired; logs and artifacts deleted too',
+  },
+  {
+    event: 'expire',
+    from: 'cancelled',
+    to: null,
+    when: 'retention expired; logs and artifacts deleted too',
+  },
+  {
+    event: 'retry',
+    from: 'failed',
+    to: 'pending',
+    when: 'retried by a person or the API (attempts reset)',
+  },
+  {
+    event: 'retry',
+    from: 'cancelled',
+    to: 'pending',
+    when: 'retried by a person or the API (attempts reset)',
+  },
 ];
 
 /** The states an event may start from; stores use this for their guards. */

@@ -13,7 +13,10 @@ export const DEFAULT_STORE_URL = 'sqlite:.kiln/kiln.db';
  * Opens the store a URL names: `sqlite:<path>` (relative to the working directory).
  * PostgreSQL (`postgres://…`) arrives with its own store.
  */
-export function openStore(url: string = DEFAULT_STORE_URL, options: { durability?: Durability } = {}): Store {
+export function openStore(
+  url: string = DEFAULT_STORE_URL,
+  options: { durability?: Durability } = {},
+): Store {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (path === '' || path === ':memory:') {
@@ -25,7 +28,13 @@ export function openStore(url: string = DEFAULT_STORE_URL, options: { durability
     return new SqliteStore({ path: resolve(path), ...options });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new KilnError('INVALID_STORE_URL', 'the PostgreSQL store is not built yet; use sqlite:<path> for now');
+    throw new KilnError(
+      'INVALID_STORE_URL',
+      'the PostgreSQL store is not built yet; use sqlite:<path> for now',
+    );
   }
-  throw new KilnError('INVALID_STORE_URL', `store URL \`${url}\` is not one Kiln can open; use sqlite:<path>`);
+  throw new KilnError(
+    'INVALID_STORE_URL',
+    `store URL \`${url}\` is not one Kiln can open; use sqlite:<path>`,
+  );
 }

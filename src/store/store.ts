@@ -67,7 +67,12 @@ export interface Store {
   /** Running attempts whose lease has expired (their workers died or hung). */
   expiredLeases(limit: number): Promise<ExpiredAttempt[]>;
   /** Writes an artifact if the fence still holds. */
-  writeArtifact(fence: Fence, name: string, data: Uint8Array, contentType: string | null): Promise<boolean>;
+  writeArtifact(
+    fence: Fence,
+    name: string,
+    data: Uint8Array,
+    contentType: string | null,
+  ): Promise<boolean>;
   /** Earliest run_at of a pending job (ms), to sleep until it; null when none. */
   nextRunAtMs(): Promise<number | null>;
 

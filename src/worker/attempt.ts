@@ -9,7 +9,8 @@ export type Interrupt = 'timeout' | 'heartbeat' | 'lost' | 'shutdown';
 
 const INTERRUPT_ERRORS: Record<Interrupt, () => KilnError> = {
   timeout: () => new KilnError('TIMEOUT', 'the attempt ran past its timeout'),
-  heartbeat: () => new KilnError('HEARTBEAT_TIMEOUT', 'the handler sent no heartbeat or progress in time'),
+  heartbeat: () =>
+    new KilnError('HEARTBEAT_TIMEOUT', 'the handler sent no heartbeat or progress in time'),
   lost: () => new KilnError('LEASE_LOST', 'the job was cancelled or its lease was lost'),
   shutdown: () => new KilnError('LEASE_LOST', 'the worker is shutting down'),
 };

@@ -11,10 +11,23 @@ export function parseLogArgs(args: unknown[]): {
   message: string;
   fields: Record<string, unknown> | null;
 } {
-  if (args.length >= 2 && typeof args[0] === 'string' && LEVELS.has(args[0]) && typeof args[1] === 'string') {
-    return { level: args[0] as LogEntry['level'], message: args[1], fields: (args[2] as Record<string, unknown>) ?? null };
+  if (
+    args.length >= 2 &&
+    typeof args[0] === 'string' &&
+    LEVELS.has(args[0]) &&
+    typeof args[1] === 'string'
+  ) {
+    return {
+      level: args[0] as LogEntry['level'],
+      message: args[1],
+      fields: (args[2] as Record<string, unknown>) ?? null,
+    };
   }
-  return { level: 'info', message: String(args[0]), fields: (args[1] as Record<string, unknown>) ?? null };
+  return {
+    level: 'info',
+    message: String(args[0]),
+    fields: (args[1] as Record<string, unknown>) ?? null,
+  };
 }
 
 export function toBytes(data: string | Uint8Array): Uint8Array {

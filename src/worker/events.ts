@@ -14,9 +14,9 @@ export interface WorkerEventMap {
   /** A stalled attempt of another (dead or hung) worker was reclaimed. */
   'job:stalled': Fence & { retrying: boolean };
   /** Retention removed finished jobs. */
-  'prune': { jobs: number; batches: number };
+  prune: { jobs: number; batches: number };
   /** An internal error the worker survived (the store was busy, a listener threw, …). */
-  'error': { error: unknown };
+  error: { error: unknown };
 }
 
 export type WorkerEvent = keyof WorkerEventMap;

@@ -24,7 +24,10 @@ export class ProgressBuffer {
   /** Returns false when the value was below the last one and so ignored. */
   report(fraction: number, message?: string): boolean {
     if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
-      throw new KilnError('INVALID_ARGUMENT', `progress must be a number from 0 to 1, got ${String(fraction)}`);
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        `progress must be a number from 0 to 1, got ${String(fraction)}`,
+      );
     }
     if (fraction < this.high) return false;
     this.high = fraction;
@@ -42,10 +45,16 @@ export class ProgressBuffer {
 
   spend(tokens: number | undefined, costUsd: number | undefined): void {
     if (tokens !== undefined && !(Number.isFinite(tokens) && tokens >= 0)) {
-      throw new KilnError('INVALID_ARGUMENT', `usage tokens must be a finite number >= 0, got ${String(tokens)}`);
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        `usage tokens must be a finite number >= 0, got ${String(tokens)}`,
+      );
     }
     if (costUsd !== undefined && !(Number.isFinite(costUsd) && costUsd >= 0)) {
-      throw new KilnError('INVALID_ARGUMENT', `usage costUsd must be a finite number >= 0, got ${String(costUsd)}`);
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        `usage costUsd must be a finite number >= 0, got ${String(costUsd)}`,
+      );
     }
     this.tokens += Math.round(tokens ?? 0);
     this.costUsd += costUsd ?? 0;
@@ -53,7 +62,8 @@ export class ProgressBuffer {
   }
 
   log(entry: NewLog): void {
-    if (entry.message.length > MAX_LOG_MESSAGE) entry.message = `${entry.message.slice(0, MAX_LOG_MESSAGE)}…`;
+    if (entry.message.length > MAX_LOG_MESSAGE)
+      entry.message = `${entry.message.slice(0, MAX_LOG_MESSAGE)}…`;
     this.logs.push(entry);
     this.dirty = true;
   }
@@ -66,7 +76,8 @@ export class ProgressBuffer {
     if (this.message !== undefined) flush.message = this.message;
     if (this.heartbeat) flush.heartbeat = true;
     if (this.checkpoint) flush.checkpoint = this.checkpoint;
-    if (this.tokens !== 0 || this.costUsd !== 0) flush.usage = { tokens: this.tokens, costUsd: this.costUsd };
+    if (this.tokens !== 0 || this.costUsd !== 0)
+      flush.usage = { tokens: this.tokens, costUsd: this.costUsd };
     if (this.logs.length > 0) flush.logs = this.logs;
     this.progress = undefined;
     this.message = undefined;

@@ -82,7 +82,11 @@ export class Worker {
   private leaseCheckQueued = false;
   private readonly signalHandler = () => void this.stop();
 
-  constructor(store: Store, definitions: Map<string, AnyJobDefinition>, options: WorkerOptions = {}) {
+  constructor(
+    store: Store,
+    definitions: Map<string, AnyJobDefinition>,
+    options: WorkerOptions = {},
+  ) {
     checkOptionNames('work', options, WORKER_OPTIONS);
     this.store = store;
     this.id = `w-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -107,11 +111,16 @@ export class Worker {
     }
     const types = options.types ?? [...definitions.keys()];
     for (const t of types) {
-      if (!definitions.has(t)) throw new KilnError('UNKNOWN_JOB_TYPE', `worker asked to run unknown job type \`${t}\``);
+      if (!definitions.has(t))
+        throw new KilnError('UNKNOWN_JOB_TYPE', `worker asked to run unknown job type \`${t}\``);
     }
-    if (types.length === 0) throw new KilnError('INVALID_ARGUMENT', 'a worker needs at least one job type');
+    if (types.length === 0)
+      throw new KilnError('INVALID_ARGUMENT', 'a worker needs at least one job type');
     this.definitions = definitions;
-    this.claimTypes = types.map((type) => ({ type, cap: definitions.get(type)!.concurrency ?? null }));
+    this.claimTypes = types.map((type) => ({
+      type,
+      cap: definitions.get(type)!.concurrency ?? null,
+    }));
   }
 
   /** Starts claiming. Resolves once the loop runs. */
@@ -250,10 +259,14 @@ export class Worker {
       this.flushTimer = undefined;
     }
     const free = this.stopping ? 0 : this.o.concurrency - this.active.size;
-    const claim = free > 0 ? { owner: this.id, limit: free, leaseMs: this.o.leaseMs, types: this.claimTypes } : null;
+    const claim =
+      free > 0
+        ? { owner: this.id, limit: free, leaseMs: this.o.leaseMs, types: this.claimTypes }
+        : null;
     const settles = this.settles;
     const reaps = this.reaps;
-    if (settles.length === 0 && reaps.length === 0 && flushes.length === 0 && claim === null) return null;
+    if (settles.length === 0 && reaps.length === 0 && flushes.length === 0 && claim === null)
+      return null;
     this.settles = [];
     this.reaps = [];
     return { settles, reaps, flushes, claim };
@@ -263,7 +276,8 @@ export class Worker {
     input.settles.forEach((s, i) => {
       const type = this.typeOf(s.fence.id);
       if (!settled[i]) return this.events.emit('lease:lost', s.fence);
-      if (s.kind === 'complete') this.events.emit('job:complete', { id: s.fence.id, type, attempt: s.fence.attempt });
+      if (s.kind === 'complete')
+        this.events.emit('job:complete', { id: s.fence.id, type, attempt: s.fence.attempt });
       else if (s.kind === 'fail' || s.kind === 'reschedule')
         this.events.emit('job:fail', {
           id: s.fence.id,
@@ -274,7 +288,8 @@ export class Worker {
         });
     });
     input.reaps.forEach((s, i) => {
-      if (reaped[i]) this.events.emit('job:stalled', { ...s.fence, retrying: s.kind === 'reschedule' });
+      if (reaped[i])
+        this.events.emit('job:stalled', { ...s.fence, retrying: s.kind === 'reschedule' });
     });
     for (const fence of lost) this.loseLease(fence);
   }
@@ -291,9 +306,11 @@ export class Worker {
     const next = await this.store.nextRunAtMs();
     const now = this.store.nowMs();
     const wait =
-      next === null || next <= now ? this.o.idlePollMs : Math.min(this.o.idlePollMs, Math.max(1, next - now));
+      next === null || next <= now
+        ? this.o.idlePollMs
+        : Math.min(this.o.idlePollMs, Math.max(1, next - now));
+    // Not unref'd: a running worker keeps its process alive until stopped.
     this.idleTimer = setTimeout(() => this.queueTurn(), wait);
-    this.idleTimer.unref();
   }
 
   private startAttempt(job: ClaimedJob): void {
@@ -305,13 +322,17 @@ export class Worker {
       {
         write: async (name, data, contentType) => {
           if (!(await this.store.writeArtifact(attempt.fence, name, data, contentType))) {
-            throw new KilnError('LEASE_LOST', 'the attempt no longer holds the job: artifact not written');
+            throw new KilnError(
+              'LEASE_LOST',
+              'the attempt no longer holds the job: artifact not written',
+            );
           }
         },
         list: () => this.store.listArtifacts(job.id),
         read: async (name) => {
           const data = await this.store.readArtifact(job.id, name);
-          if (data === null) throw new KilnError('ARTIFACT_NOT_FOUND', `job ${job.id} has no artifact \`${name}\``);
+          if (data === null)
+            throw new KilnError('ARTIFACT_NOT_FOUND', `job ${job.id} has no artifact \`${name}\``);
           return data;
         },
       },
@@ -369,7 +390,8 @@ export class Worker {
   private reconcile(before: Attempt[], held: Fence[]): void {
     const holds = new Set(held.map((f) => `${f.id}:${f.attempt}`));
     for (const a of before) {
-      if (this.active.get(a.job.id) === a && !holds.has(`${a.fence.id}:${a.fence.attempt}`)) this.loseLease(a.fence);
+      if (this.active.get(a.job.id) === a && !holds.has(`${a.fence.id}:${a.fence.attempt}`))
+        this.loseLease(a.fence);
     }
   }
 
@@ -397,10 +419,15 @@ export class Worker {
   private async reap(): Promise<void> {
     const expired = await this.store.expiredLeases(100);
     if (expired.length === 0) return;
-    const error = new KilnError('LEASE_EXPIRED', "the attempt's lease expired: its worker crashed or hung");
+    const error = new KilnError(
+      'LEASE_EXPIRED',
+      "the attempt's lease expired: its worker crashed or hung",
+    );
     for (const e of expired) {
       const fence = { id: e.id, attempt: e.attempt, owner: e.owner };
-      this.reaps.push(decide(fence, e.maxAttempts, this.definitions.get(e.type), { ok: false, error }));
+      this.reaps.push(
+        decide(fence, e.maxAttempts, this.definitions.get(e.type), { ok: false, error }),
+      );
     }
     this.queueTurn();
   }

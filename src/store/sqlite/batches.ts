@@ -25,7 +25,14 @@ FROM jobs WHERE batch_id = ? GROUP BY state`;
 
 function withAggregates(c: SqliteConnection, row: BatchRow, nowMs: number): Batch {
   const record = toBatchRecord(row);
-  const counts: BatchCounts = { total: 0, pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+  const counts: BatchCounts = {
+    total: 0,
+    pending: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+  };
   let doneUnits = 0;
   let tokens = 0;
   let cost = 0;
@@ -70,7 +77,11 @@ export function listBatches(c: SqliteConnection, page: PageRequest): Page<Batch>
     const rows =
       after === null
         ? c.all<BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT ?', page.limit + 1)
-        : c.all<BatchRow>('SELECT * FROM batches WHERE id < ? ORDER BY id DESC LIMIT ?', after, page.limit + 1);
+        : c.all<BatchRow>(
+            'SELECT * FROM batches WHERE id < ? ORDER BY id DESC LIMIT ?',
+            after,
+            page.limit + 1,
+          );
     const more = rows.length > page.limit;
     const now = Date.now();
     const items = (more ? rows.slice(0, page.limit) : rows).map((r) => withAggregates(c, r, now));
@@ -78,7 +89,11 @@ export function listBatches(c: SqliteConnection, page: PageRequest): Page<Batch>
   });
 }
 
-export function updateBatch(c: SqliteConnection, id: string, change: { paused?: boolean; cancelled?: boolean }): boolean {
+export function updateBatch(
+  c: SqliteConnection,
+  id: string,
+  change: { paused?: boolean; cancelled?: boolean },
+): boolean {
   return c.write(
     (tx) =>
       c.run(

@@ -33,7 +33,9 @@ export class CommitWatcher {
   }
 
   private version(): number {
-    return (this.connection.get<{ data_version: number }>('PRAGMA data_version') ?? { data_version: 0 }).data_version;
+    return (
+      this.connection.get<{ data_version: number }>('PRAGMA data_version') ?? { data_version: 0 }
+    ).data_version;
   }
 
   private onEvent(): void {

@@ -75,7 +75,12 @@ export class SqliteConnection {
     const tx: Tx = {
       nowMs: Date.now(),
       seq: () => {
-        if (seq === 0) seq = (this.stmt('UPDATE kiln_seq SET value = value + 1 WHERE id = 1 RETURNING value').get() as { value: number }).value;
+        if (seq === 0)
+          seq = (
+            this.stmt(
+              'UPDATE kiln_seq SET value = value + 1 WHERE id = 1 RETURNING value',
+            ).get() as { value: number }
+          ).value;
         return seq;
       },
     };

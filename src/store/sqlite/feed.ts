@@ -17,7 +17,12 @@ export function currentSeq(c: SqliteConnection): number {
  * One transaction's rows share a seq, and a page never ends inside a seq group: a
  * reader that resumes after the last seq it saw cannot skip the rest of a group.
  */
-export function changesSince(c: SqliteConnection, afterSeq: number, filter: FeedFilter, limit: number): ChangeEvent[] {
+export function changesSince(
+  c: SqliteConnection,
+  afterSeq: number,
+  filter: FeedFilter,
+  limit: number,
+): ChangeEvent[] {
   return c.read(() => {
     const jobWhere: string[] = ['updated_seq > ?'];
     const jobParams: SQLInputValue[] = [afterSeq];
@@ -67,7 +72,11 @@ export function changesSince(c: SqliteConnection, afterSeq: number, filter: Feed
       events.push({ kind: 'job', seq: j.updated_seq, job: toJob(j) });
     }
     for (; b < batches.length; b++) {
-      events.push({ kind: 'batch', seq: batches[b]!.updated_seq, batch: toBatchRecord(batches[b]!) });
+      events.push({
+        kind: 'batch',
+        seq: batches[b]!.updated_seq,
+        batch: toBatchRecord(batches[b]!),
+      });
     }
     return events;
   });

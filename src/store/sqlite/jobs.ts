@@ -46,7 +46,10 @@ export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch
       if (Number(changes) === 1) {
         out[i] = { id: j.id, created: true };
       } else {
-        const existing = c.get<{ id: string }>('SELECT id FROM jobs WHERE idempotency_key = ?', j.idempotencyKey);
+        const existing = c.get<{ id: string }>(
+          'SELECT id FROM jobs WHERE idempotency_key = ?',
+          j.idempotencyKey,
+        );
         out[i] = { id: existing!.id, created: false };
       }
     }
@@ -112,7 +115,11 @@ export function cancelJobs(c: SqliteConnection, target: JobTarget): string[] {
   );
 }
 
-export function retryJobs(c: SqliteConnection, target: JobTarget, includeCancelled: boolean): string[] {
+export function retryJobs(
+  c: SqliteConnection,
+  target: JobTarget,
+  includeCancelled: boolean,
+): string[] {
   const t = targetClause(target);
   const states = includeCancelled ? sqlStateList('retry') : `'failed'`;
   return c.write((tx) =>

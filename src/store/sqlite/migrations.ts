@@ -116,7 +116,9 @@ export function migrate(db: DatabaseSync): void {
     db.exec(
       'CREATE TABLE IF NOT EXISTS kiln_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT',
     );
-    const row = db.prepare('SELECT coalesce(max(version), 0) AS v FROM kiln_migrations').get() as { v: number };
+    const row = db.prepare('SELECT coalesce(max(version), 0) AS v FROM kiln_migrations').get() as {
+      v: number;
+    };
     for (const m of MIGRATIONS) {
       if (m.version <= row.v) continue;
       db.exec(m.sql);

@@ -37,7 +37,11 @@ export function pruneExpired(
   return { jobs: ids.length, batches };
 }
 
-export function deleteJob(c: SqliteConnection, files: ArtifactFiles, id: string): 'deleted' | 'running' | 'missing' {
+export function deleteJob(
+  c: SqliteConnection,
+  files: ArtifactFiles,
+  id: string,
+): 'deleted' | 'running' | 'missing' {
   const outcome = c.write((tx) => {
     const row = c.get<{ state: string }>('SELECT state FROM jobs WHERE id = ?', id);
     if (!row) return 'missing' as const;
@@ -50,7 +54,9 @@ export function deleteJob(c: SqliteConnection, files: ArtifactFiles, id: string)
 }
 
 export function sweepOrphans(c: SqliteConnection, files: ArtifactFiles): number {
-  const orphans = files.orphans((id) => c.get('SELECT 1 AS ok FROM jobs WHERE id = ?', id) !== undefined);
+  const orphans = files.orphans(
+    (id) => c.get('SELECT 1 AS ok FROM jobs WHERE id = ?', id) !== undefined,
+  );
   for (const id of orphans) files.removeJob(id);
   return orphans.length;
 }

@@ -163,6 +163,7 @@ export function encodeCursor(id: string): string {
 export function decodeCursor(cursor: string | null | undefined): string | null {
   if (!cursor) return null;
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!isId(id)) throw new KilnError('INVALID_ARGUMENT', `cursor \`${cursor}\` is not one Kiln gave out`);
+  if (!isId(id))
+    throw new KilnError('INVALID_ARGUMENT', `cursor \`${cursor}\` is not one Kiln gave out`);
   return id;
 }

@@ -1,6 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ArtifactInfo, Batch, ChangeEvent, Job, LogEntry, Page, Template } from '../../core/model.ts';
+import type {
+  ArtifactInfo,
+  Batch,
+  ChangeEvent,
+  Job,
+  LogEntry,
+  Page,
+  Template,
+} from '../../core/model.ts';
 import type {
   ExpiredAttempt,
   FeedFilter,
@@ -46,7 +54,10 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.path = resolve(options.path);
     mkdirSync(dirname(this.path), { recursive: true });
-    this.c = new SqliteConnection({ path: this.path, durability: options.durability ?? 'process-crash' });
+    this.c = new SqliteConnection({
+      path: this.path,
+      durability: options.durability ?? 'process-crash',
+    });
     this.files = new ArtifactFiles(join(dirname(this.path), 'artifacts'));
     const notify = () => {
       for (const l of this.listeners) l();
@@ -74,14 +85,22 @@ export class SqliteStore implements Store {
   }
   async listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]> {
     return this.c
-      .all<LogRow>('SELECT * FROM job_logs WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?', jobId, afterId, limit)
+      .all<LogRow>(
+        'SELECT * FROM job_logs WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?',
+        jobId,
+        afterId,
+        limit,
+      )
       .map(toLog);
   }
   async listArtifacts(jobId: string): Promise<ArtifactInfo[]> {
-    return this.c.all<ArtifactRow>('SELECT * FROM artifacts WHERE job_id = ? ORDER BY name', jobId).map(toArtifact);
+    return this.c
+      .all<ArtifactRow>('SELECT * FROM artifacts WHERE job_id = ? ORDER BY name', jobId)
+      .map(toArtifact);
   }
   async readArtifact(jobId: string, name: string): Promise<Buffer | null> {
-    if (!this.c.get('SELECT 1 AS ok FROM artifacts WHERE job_id = ? AND name = ?', jobId, name)) return null;
+    if (!this.c.get('SELECT 1 AS ok FROM artifacts WHERE job_id = ? AND name = ?', jobId, name))
+      return null;
     return this.files.read(jobId, name);
   }
   async cancelJobs(target: JobTarget): Promise<string[]> {
@@ -93,7 +112,10 @@ export class SqliteStore implements Store {
   async deleteJob(id: string): Promise<'deleted' | 'running' | 'missing'> {
     return retention.deleteJob(this.c, this.files, id);
   }
-  async updateBatch(id: string, change: { paused?: boolean; cancelled?: boolean }): Promise<boolean> {
+  async updateBatch(
+    id: string,
+    change: { paused?: boolean; cancelled?: boolean },
+  ): Promise<boolean> {
     return batches.updateBatch(this.c, id, change);
   }
   async upsertTemplate(t: NewTemplate): Promise<Template> {
@@ -120,7 +142,12 @@ export class SqliteStore implements Store {
   async expiredLeases(limit: number): Promise<ExpiredAttempt[]> {
     return worker.expiredLeases(this.c, limit);
   }
-  async writeArtifact(fence: Fence, name: string, data: Uint8Array, contentType: string | null): Promise<boolean> {
+  async writeArtifact(
+    fence: Fence,
+    name: string,
+    data: Uint8Array,
+    contentType: string | null,
+  ): Promise<boolean> {
     const staged = await this.files.stage(fence.id, data);
     try {
       const written = this.c.write((tx) => {

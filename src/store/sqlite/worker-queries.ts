@@ -45,7 +45,8 @@ function applySettle(c: SqliteConnection, tx: Tx, s: Settle, fence: string): boo
     now: tx.nowMs,
     seq: tx.seq(),
   };
-  if (s.kind === 'complete') params.result = s.result === undefined ? null : JSON.stringify(s.result);
+  if (s.kind === 'complete')
+    params.result = s.result === undefined ? null : JSON.stringify(s.result);
   if (s.kind === 'reschedule' || s.kind === 'fail') params.error = JSON.stringify(s.error);
   if (s.kind === 'reschedule') params.delay = Math.max(0, Math.round(s.delayMs));
   return Number(c.stmt(settleSql(s.kind, fence)).run(params).changes) === 1;
@@ -62,7 +63,8 @@ const FLUSH = `UPDATE jobs SET
   updated_seq = :seq
 WHERE ${LIVE}`;
 
-const INSERT_LOG = 'INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields) VALUES (?, ?, ?, ?, ?, ?)';
+const INSERT_LOG =
+  'INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields) VALUES (?, ?, ?, ?, ?, ?)';
 
 function applyFlush(c: SqliteConnection, tx: Tx, f: ProgressFlush): boolean {
   const held =
@@ -85,7 +87,14 @@ function applyFlush(c: SqliteConnection, tx: Tx, f: ProgressFlush): boolean {
   if (held && f.logs) {
     const insert = c.stmt(INSERT_LOG);
     for (const l of f.logs) {
-      insert.run(f.fence.id, f.fence.attempt, l.atMs, l.level, l.message, l.fields ? JSON.stringify(l.fields) : null);
+      insert.run(
+        f.fence.id,
+        f.fence.attempt,
+        l.atMs,
+        l.level,
+        l.message,
+        l.fields ? JSON.stringify(l.fields) : null,
+      );
     }
   }
   return held;
@@ -133,10 +142,17 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
   const update = c.stmt(CLAIM);
   // A second pass fills slots left by candidates of types that hit their cap.
   for (let pass = 0; pass < 2 && claimed.length < req.limit; pass++) {
-    const types = req.types.filter((t) => t.cap === null || room.get(t.type)! > 0).map((t) => t.type);
+    const types = req.types
+      .filter((t) => t.cap === null || room.get(t.type)! > 0)
+      .map((t) => t.type);
     if (types.length === 0) break;
     const want = req.limit - claimed.length;
-    const candidates = c.all<{ id: string; type: string }>(CANDIDATES, tx.nowMs, JSON.stringify(types), want);
+    const candidates = c.all<{ id: string; type: string }>(
+      CANDIDATES,
+      tx.nowMs,
+      JSON.stringify(types),
+      want,
+    );
     let skipped = false;
     for (const cand of candidates) {
       const left = room.get(cand.type);
@@ -147,9 +163,14 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
         }
         room.set(cand.type, left - 1);
       }
-      const row = update.get(req.owner, tx.nowMs + req.leaseMs, tx.nowMs, tx.nowMs, tx.seq(), cand.id) as
-        | ClaimRow
-        | undefined;
+      const row = update.get(
+        req.owner,
+        tx.nowMs + req.leaseMs,
+        tx.nowMs,
+        tx.nowMs,
+        tx.seq(),
+        cand.id,
+      ) as ClaimRow | undefined;
       if (!row) continue;
       claimed.push({
         id: row.id,
@@ -211,11 +232,19 @@ export function expiredLeases(c: SqliteConnection, limit: number): ExpiredAttemp
       Date.now(),
       limit,
     )
-    .map((r) => ({ id: r.id, attempt: r.attempt, owner: r.lease_owner, type: r.type, maxAttempts: r.max_attempts }));
+    .map((r) => ({
+      id: r.id,
+      attempt: r.attempt,
+      owner: r.lease_owner,
+      type: r.type,
+      maxAttempts: r.max_attempts,
+    }));
 }
 
 export function nextRunAtMs(c: SqliteConnection): number | null {
-  const row = c.get<{ at: number | null }>(`SELECT min(run_at_ms) AS at FROM jobs WHERE state = 'pending'`);
+  const row = c.get<{ at: number | null }>(
+    `SELECT min(run_at_ms) AS at FROM jobs WHERE state = 'pending'`,
+  );
   return row?.at ?? null;
 }
 

@@ -66,9 +66,16 @@ async function run(start: Extract<ToChild, { t: 'start' }>): Promise<void> {
       signal: controller.signal,
       progress(fraction: number, message?: string) {
         if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
-          throw new KilnError('INVALID_ARGUMENT', `progress must be a number from 0 to 1, got ${String(fraction)}`);
+          throw new KilnError(
+            'INVALID_ARGUMENT',
+            `progress must be a number from 0 to 1, got ${String(fraction)}`,
+          );
         }
-        send(message === undefined ? { t: 'progress', fraction } : { t: 'progress', fraction, message });
+        send(
+          message === undefined
+            ? { t: 'progress', fraction }
+            : { t: 'progress', fraction, message },
+        );
       },
       heartbeat(...args: unknown[]) {
         send({ t: 'heartbeat', details: args[0], hasDetails: args.length > 0 });
@@ -91,13 +98,19 @@ async function run(start: Extract<ToChild, { t: 'start' }>): Promise<void> {
           });
         },
         list: () => request<ArtifactInfo[]>({ t: 'artifact-list', id: nextId++ }),
-        read: async (name: string) => Buffer.from(await request<Uint8Array>({ t: 'artifact-read', id: nextId++, name })),
+        read: async (name: string) =>
+          Buffer.from(await request<Uint8Array>({ t: 'artifact-read', id: nextId++, name })),
       },
     } as JobContext;
     const result = await definition.run(ctx);
     send({ t: 'done', ok: true, result });
   } catch (error) {
-    send({ t: 'done', ok: false, error: coerceError(error), nonRetryable: isNonRetryable(error, definition) });
+    send({
+      t: 'done',
+      ok: false,
+      error: coerceError(error),
+      nonRetryable: isNonRetryable(error, definition),
+    });
   }
   process.disconnect?.();
 }

@@ -17,10 +17,17 @@ export interface ProcessRunnerOptions {
  * the child an abort (its `ctx.signal` fires); a child still alive `killGraceMs` later
  * is killed with SIGKILL, so a handler that ignores its signal cannot hold a job.
  */
-export function runInProcess(attempt: Attempt, params: unknown, options: ProcessRunnerOptions): Promise<Outcome> {
+export function runInProcess(
+  attempt: Attempt,
+  params: unknown,
+  options: ProcessRunnerOptions,
+): Promise<Outcome> {
   const { job, definition, buffer } = attempt;
   return new Promise<Outcome>((resolve) => {
-    const child = fork(CHILD_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(CHILD_ENTRY, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const finish = (outcome: Outcome) => {

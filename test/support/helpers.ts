@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** A fresh store URL in its own temporary folder; `cleanup()` removes the folder. */
+export function tempStore(): { url: string; dir: string; path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-test-'));
+  const path = join(dir, 'kiln.db');
+  return {
+    url: `sqlite:${path}`,
+    dir,
+    path,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Retries `check` until it returns a truthy value (or stops throwing); never a fixed sleep. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 20_000, intervalMs = 10, what = 'condition' } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export interface SpawnedProcess {
+  child: ChildProcess;
+  pid: number;
+  /** The first JSON line the process printed (the worker prints its id). */
+  ready: Promise<Record<string, unknown>>;
+  /** Resolves with the exit code or signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  lines: string[];
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+/** Spawns a .ts script on this Node (24) and collects its stdout lines. */
+export function spawnScript(
+  script: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): SpawnedProcess {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  live.add(child);
+  const lines: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      lines.push(line);
+      if (lines.length === 1) {
+        try {
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          reject(new Error(`first line is not JSON: ${line}`));
+        }
+      }
+    });
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`${script} exited (${signal ?? code}) before it was ready`)),
+    );
+  });
+  ready.catch(() => {});
+  return { child, pid: child.pid!, ready, exited, lines };
+}
+
+const WORKER = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+
+/** A worker process on `url` running the test job types. */
+export function spawnWorker(url: string, options: Record<string, unknown> = {}): SpawnedProcess {
+  return spawnScript(WORKER, [url, JSON.stringify(options)]);
+}
+
+export function supportFile(name: string): string {
+  return fileURLToPath(new URL(`./${name}`, import.meta.url));
+}

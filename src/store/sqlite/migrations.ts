@@ -73,7 +73,8 @@ CREATE INDEX jobs_pending ON jobs (priority DESC, run_at_ms, id) WHERE state = '
 CREATE INDEX jobs_running ON jobs (lease_owner) WHERE state = 'running';
 CREATE INDEX jobs_expiry ON jobs (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
 CREATE INDEX jobs_seq ON jobs (updated_seq);
-CREATE INDEX jobs_batch ON jobs (batch_id, state) WHERE batch_id IS NOT NULL;
+-- Batch feeds read a batch's changes in seq order; aggregates scan the batch's rows.
+CREATE INDEX jobs_batch ON jobs (batch_id, updated_seq) WHERE batch_id IS NOT NULL;
 CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE job_logs (

@@ -16,52 +16,100 @@ import type { SqliteConnection, Tx } from './connection.ts';
  * lease (cancelled, reclaimed after a stall) changes nothing. Stall reaps are the one
  * exception: they require the lease to have expired instead.
  */
-const LIVE = `id = :id AND attempt = :attempt AND lease_owner = :owner AND state = 'running' AND lease_expires_at_ms >= :now`;
-const EXPIRED = `id = :id AND attempt = :attempt AND lease_owner = :owner AND state = 'running' AND lease_expires_at_ms < :now`;
+const LIVE = `id = ? AND attempt = ? AND lease_owner = ? AND state = 'running' AND lease_expires_at_ms >= ?`;
+const EXPIRED = `id = ? AND attempt = ? AND lease_owner = ? AND state = 'running' AND lease_expires_at_ms < ?`;
 
+/** One UPDATE per settle kind; the leading parameters differ, the fence comes last. */
 function settleSql(kind: Settle['kind'], fence: string): string {
   switch (kind) {
-    case 'complete':
-      return `UPDATE jobs SET state = 'completed', result = :result, progress = 1, finished_at_ms = :now,
-        expires_at_ms = :now + retention_ms, lease_expires_at_ms = NULL, updated_seq = :seq WHERE ${fence}`;
-    case 'reschedule':
-      return `UPDATE jobs SET state = 'pending', error = :error, run_at_ms = :now + :delay,
-        lease_expires_at_ms = NULL, updated_seq = :seq WHERE ${fence}`;
-    case 'fail':
-      return `UPDATE jobs SET state = 'failed', error = :error, finished_at_ms = :now,
-        expires_at_ms = :now + retention_ms, lease_expires_at_ms = NULL, updated_seq = :seq WHERE ${fence}`;
-    case 'release':
-      // The attempt was interrupted by a shutdown, not failed: give the budget back.
-      return `UPDATE jobs SET state = 'pending', run_at_ms = :now, max_attempts = max_attempts + 1,
-        lease_expires_at_ms = NULL, updated_seq = :seq WHERE ${fence}`;
+    case 'complete': // params: result, now, now, seq
+      return `UPDATE jobs SET state = 'completed', result = ?, progress = 1, finished_at_ms = ?,
+        expires_at_ms = ? + retention_ms, lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
+    case 'reschedule': // params: error, runAt, seq
+      return `UPDATE jobs SET state = 'pending', error = ?, run_at_ms = ?,
+        lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
+    case 'fail': // params: error, now, now, seq
+      return `UPDATE jobs SET state = 'failed', error = ?, finished_at_ms = ?,
+        expires_at_ms = ? + retention_ms, lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
+    case 'release': // params: runAt, seq. An interrupted attempt is not a failed one: give the budget back.
+      return `UPDATE jobs SET state = 'pending', run_at_ms = ?, max_attempts = max_attempts + 1,
+        lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
   }
 }
 
-function applySettle(c: SqliteConnection, tx: Tx, s: Settle, fence: string): boolean {
-  const params: Record<string, string | number | null> = {
-    id: s.fence.id,
-    attempt: s.fence.attempt,
-    owner: s.fence.owner,
-    now: tx.nowMs,
-    seq: tx.seq(),
-  };
-  if (s.kind === 'complete')
-    params.result = s.result === undefined ? null : JSON.stringify(s.result);
-  if (s.kind === 'reschedule' || s.kind === 'fail') params.error = JSON.stringify(s.error);
-  if (s.kind === 'reschedule') params.delay = Math.max(0, Math.round(s.delayMs));
-  return Number(c.stmt(settleSql(s.kind, fence)).run(params).changes) === 1;
+const SETTLE_SQL = {
+  live: {
+    complete: settleSql('complete', LIVE),
+    reschedule: settleSql('reschedule', LIVE),
+    fail: settleSql('fail', LIVE),
+    release: settleSql('release', LIVE),
+  },
+  expired: {
+    complete: settleSql('complete', EXPIRED),
+    reschedule: settleSql('reschedule', EXPIRED),
+    fail: settleSql('fail', EXPIRED),
+    release: settleSql('release', EXPIRED),
+  },
+};
+
+function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'expired'): boolean {
+  const now = tx.nowMs;
+  const seq = tx.seq();
+  const f = s.fence;
+  const stmt = c.stmt(SETTLE_SQL[which][s.kind]);
+  let changes: number | bigint;
+  switch (s.kind) {
+    case 'complete':
+      changes = stmt.run(
+        s.result === undefined ? null : JSON.stringify(s.result),
+        now,
+        now,
+        seq,
+        f.id,
+        f.attempt,
+        f.owner,
+        now,
+      ).changes;
+      break;
+    case 'reschedule':
+      changes = stmt.run(
+        JSON.stringify(s.error),
+        now + Math.max(0, Math.round(s.delayMs)),
+        seq,
+        f.id,
+        f.attempt,
+        f.owner,
+        now,
+      ).changes;
+      break;
+    case 'fail':
+      changes = stmt.run(
+        JSON.stringify(s.error),
+        now,
+        now,
+        seq,
+        f.id,
+        f.attempt,
+        f.owner,
+        now,
+      ).changes;
+      break;
+    case 'release':
+      changes = stmt.run(now, seq, f.id, f.attempt, f.owner, now).changes;
+      break;
+  }
+  return Number(changes) === 1;
 }
 
 const FLUSH = `UPDATE jobs SET
-  progress = CASE WHEN :progress IS NOT NULL AND :progress >= progress THEN :progress ELSE progress END,
-  progress_message = CASE WHEN :setMessage = 1 AND (:progress IS NULL OR :progress >= progress)
-    THEN :message ELSE progress_message END,
-  heartbeat_at_ms = :now,
-  checkpoint = CASE WHEN :setCheckpoint = 1 THEN :checkpoint ELSE checkpoint END,
-  usage_tokens = usage_tokens + :tokens,
-  usage_cost_usd = usage_cost_usd + :cost,
-  updated_seq = :seq
-WHERE ${LIVE}`;
+  progress = CASE WHEN ?1 IS NOT NULL AND ?1 >= progress THEN ?1 ELSE progress END,
+  progress_message = CASE WHEN ?2 = 1 AND (?1 IS NULL OR ?1 >= progress) THEN ?3 ELSE progress_message END,
+  heartbeat_at_ms = ?4,
+  checkpoint = CASE WHEN ?5 = 1 THEN ?6 ELSE checkpoint END,
+  usage_tokens = usage_tokens + ?7,
+  usage_cost_usd = usage_cost_usd + ?8,
+  updated_seq = ?9
+WHERE id = ?10 AND attempt = ?11 AND lease_owner = ?12 AND state = 'running' AND lease_expires_at_ms >= ?4`;
 
 const INSERT_LOG =
   'INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields) VALUES (?, ?, ?, ?, ?, ?)';
@@ -69,20 +117,22 @@ const INSERT_LOG =
 function applyFlush(c: SqliteConnection, tx: Tx, f: ProgressFlush): boolean {
   const held =
     Number(
-      c.stmt(FLUSH).run({
-        id: f.fence.id,
-        attempt: f.fence.attempt,
-        owner: f.fence.owner,
-        now: tx.nowMs,
-        seq: tx.seq(),
-        progress: f.progress ?? null,
-        setMessage: f.message === undefined ? 0 : 1,
-        message: f.message ?? null,
-        setCheckpoint: f.checkpoint ? 1 : 0,
-        checkpoint: f.checkpoint ? JSON.stringify(f.checkpoint.value ?? null) : null,
-        tokens: f.usage?.tokens ?? 0,
-        cost: f.usage?.costUsd ?? 0,
-      }).changes,
+      c
+        .stmt(FLUSH)
+        .run(
+          f.progress ?? null,
+          f.message === undefined ? 0 : 1,
+          f.message ?? null,
+          tx.nowMs,
+          f.checkpoint ? 1 : 0,
+          f.checkpoint ? JSON.stringify(f.checkpoint.value ?? null) : null,
+          f.usage?.tokens ?? 0,
+          f.usage?.costUsd ?? 0,
+          tx.seq(),
+          f.fence.id,
+          f.fence.attempt,
+          f.fence.owner,
+        ).changes,
     ) === 1;
   if (held && f.logs) {
     const insert = c.stmt(INSERT_LOG);
@@ -113,33 +163,64 @@ interface ClaimRow {
 
 // Walks jobs_pending in claim order (priority, then age) and stops at LIMIT. The paused
 // check is a primary-key probe per candidate, only for jobs in a batch.
-const CANDIDATES = `SELECT id, type FROM jobs
-WHERE state = 'pending' AND run_at_ms <= ? AND type IN (SELECT value FROM json_each(?))
-  AND (batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = jobs.batch_id AND b.paused = 1))
-ORDER BY priority DESC, run_at_ms, id LIMIT ?`;
+const DUE = `state = 'pending' AND run_at_ms <= ?1 AND type IN (SELECT value FROM json_each(?2))
+  AND (batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = jobs.batch_id AND b.paused = 1))`;
 
-const CLAIM = `UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at_ms = ?,
-  started_at_ms = ?, heartbeat_at_ms = ?, progress = 0, progress_message = NULL, updated_seq = ?
-WHERE id = ? AND state = 'pending'
-RETURNING id, type, name, params, batch_id, attempt, max_attempts, checkpoint`;
+const CLAIM_SET = `SET state = 'running', attempt = attempt + 1, lease_owner = ?4, lease_expires_at_ms = ?5,
+  started_at_ms = ?1, heartbeat_at_ms = ?1, progress = 0, progress_message = NULL, updated_seq = ?6`;
+const RETURNING = 'RETURNING id, type, name, params, batch_id, attempt, max_attempts, checkpoint';
+
+// One statement claims the whole set: measured ~2x faster than an UPDATE per row.
+const CLAIM_DUE = `UPDATE jobs ${CLAIM_SET}
+WHERE id IN (SELECT id FROM jobs WHERE ${DUE} ORDER BY priority DESC, run_at_ms, id LIMIT ?3) ${RETURNING}`;
+
+// With per-type caps, candidates are picked in JS (caps counted over every worker), then claimed by id.
+const CANDIDATES = `SELECT id, type FROM jobs WHERE ${DUE} ORDER BY priority DESC, run_at_ms, id LIMIT ?3`;
+const CLAIM_IDS = `UPDATE jobs ${CLAIM_SET}
+WHERE id IN (SELECT value FROM json_each(?3)) AND state = 'pending' ${RETURNING}`;
+
+interface ClaimRow {
+  id: string;
+  type: string;
+  name: string | null;
+  params: string;
+  batch_id: string | null;
+  attempt: number;
+  max_attempts: number;
+  checkpoint: string | null;
+}
+
+function toClaimed(row: ClaimRow): ClaimedJob {
+  return {
+    id: row.id,
+    type: row.type,
+    name: row.name,
+    params: JSON.parse(row.params),
+    batchId: row.batch_id,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    checkpoint: row.checkpoint === null ? undefined : JSON.parse(row.checkpoint),
+  };
+}
 
 function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
-  // Remaining room per capped type, counted over every worker (running rows are few).
-  const room = new Map<string, number>();
+  const lease = [req.owner, tx.nowMs + req.leaseMs, tx.seq()] as const;
   const capped = req.types.filter((t) => t.cap !== null);
-  if (capped.length > 0) {
-    const running = new Map(
-      c
-        .all<{ type: string; n: number }>(
-          `SELECT type, count(*) AS n FROM jobs WHERE state = 'running' AND type IN (SELECT value FROM json_each(?)) GROUP BY type`,
-          JSON.stringify(capped.map((t) => t.type)),
-        )
-        .map((r) => [r.type, r.n]),
-    );
-    for (const t of capped) room.set(t.type, t.cap! - (running.get(t.type) ?? 0));
+  if (capped.length === 0) {
+    const types = JSON.stringify(req.types.map((t) => t.type));
+    return c.all<ClaimRow>(CLAIM_DUE, tx.nowMs, types, req.limit, ...lease).map(toClaimed);
   }
+  // Remaining room per capped type, counted over every worker (running rows are few).
+  const running = new Map(
+    c
+      .all<{ type: string; n: number }>(
+        `SELECT type, count(*) AS n FROM jobs WHERE state = 'running' AND type IN (SELECT value FROM json_each(?)) GROUP BY type`,
+        JSON.stringify(capped.map((t) => t.type)),
+      )
+      .map((r) => [r.type, r.n]),
+  );
+  const room = new Map(capped.map((t) => [t.type, t.cap! - (running.get(t.type) ?? 0)]));
   const claimed: ClaimedJob[] = [];
-  const update = c.stmt(CLAIM);
   // A second pass fills slots left by candidates of types that hit their cap.
   for (let pass = 0; pass < 2 && claimed.length < req.limit; pass++) {
     const types = req.types
@@ -153,6 +234,7 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
       JSON.stringify(types),
       want,
     );
+    const ids: string[] = [];
     let skipped = false;
     for (const cand of candidates) {
       const left = room.get(cand.type);
@@ -163,25 +245,12 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
         }
         room.set(cand.type, left - 1);
       }
-      const row = update.get(
-        req.owner,
-        tx.nowMs + req.leaseMs,
-        tx.nowMs,
-        tx.nowMs,
-        tx.seq(),
-        cand.id,
-      ) as ClaimRow | undefined;
-      if (!row) continue;
-      claimed.push({
-        id: row.id,
-        type: row.type,
-        name: row.name,
-        params: JSON.parse(row.params),
-        batchId: row.batch_id,
-        attempt: row.attempt,
-        maxAttempts: row.max_attempts,
-        checkpoint: row.checkpoint === null ? undefined : JSON.parse(row.checkpoint),
-      });
+      ids.push(cand.id);
+    }
+    if (ids.length > 0) {
+      for (const row of c.all<ClaimRow>(CLAIM_IDS, tx.nowMs, '', JSON.stringify(ids), ...lease)) {
+        claimed.push(toClaimed(row));
+      }
     }
     if (!skipped || candidates.length < want) break;
   }
@@ -193,8 +262,8 @@ export function turn(c: SqliteConnection, input: TurnInput): TurnResult {
     // Flushes first: the last progress of an attempt that ends in this turn lands before its settle.
     const lostFences: Fence[] = [];
     for (const f of input.flushes) if (!applyFlush(c, tx, f)) lostFences.push(f.fence);
-    const settled = input.settles.map((s) => applySettle(c, tx, s, LIVE));
-    const reaped = input.reaps.map((s) => applySettle(c, tx, s, EXPIRED));
+    const settled = input.settles.map((s) => applySettle(c, tx, s, 'live'));
+    const reaped = input.reaps.map((s) => applySettle(c, tx, s, 'expired'));
     const claimed = input.claim && input.claim.limit > 0 ? claim(c, tx, input.claim) : [];
     return { settled, reaped, lostFences, claimed };
   });
@@ -253,8 +322,10 @@ export function fenceHolds(c: SqliteConnection, tx: Tx, fence: Fence): boolean {
   return (
     c.get(
       `SELECT 1 AS ok FROM jobs WHERE ${LIVE}`,
-      // biome-ignore lint/suspicious/noExplicitAny: named parameters object
-      { id: fence.id, attempt: fence.attempt, owner: fence.owner, now: tx.nowMs } as any,
+      fence.id,
+      fence.attempt,
+      fence.owner,
+      tx.nowMs,
     ) !== undefined
   );
 }

@@ -1,0 +1,227 @@
+/**
+ * `npm start`: the embedded topology in one process. Opens the store (SQLite by
+ * default), creates a batch from a demo template, runs a worker, and shows the batch's
+ * live progress from the change feed until it ends. An unfinished demo batch of an
+ * earlier run (Ctrl-C, kill -9) is picked up again instead: its jobs resume from their
+ * checkpoints.
+ *
+ * Environment: KILN_STORE (store URL), KILN_PACE_MS (ms per step), KILN_TEMPLATE
+ * (curriculum-grid or presentation-sample), KILN_CONCURRENCY (jobs at once).
+ */
+import { dirname, join, resolve } from 'node:path';
+import { type Batch, DEFAULT_STORE_URL, type Job, Kiln, KilnError } from '../index.ts';
+import { demoJobs, demoTemplates } from './index.ts';
+import { duration, TerminalProgress, usageText } from './terminal-progress.ts';
+
+interface Settings {
+  store: string;
+  paceMs: number | undefined;
+  template: string;
+  concurrency: number;
+}
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const integer = (name: string, min: number, max: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        `${name} must be an integer from ${min} to ${max}, got \`${raw}\``,
+      );
+    }
+    return n;
+  };
+  const template = env.KILN_TEMPLATE || 'curriculum-grid';
+  const names = demoTemplates.map((t) => t.name);
+  if (!names.includes(template)) {
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `KILN_TEMPLATE must be one of ${names.join(', ')}, got \`${template}\``,
+    );
+  }
+  return {
+    store: env.KILN_STORE || DEFAULT_STORE_URL,
+    paceMs: integer('KILN_PACE_MS', 0, 60_000),
+    template,
+    concurrency: integer('KILN_CONCURRENCY', 1, 1_000) ?? 3,
+  };
+}
+
+/** Every job of the batch, oldest first, page by page. */
+async function batchJobs(kiln: Kiln, batchId: string): Promise<Job[]> {
+  const jobs: Job[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await kiln.jobs.list({ batchId, limit: 1_000, cursor });
+    jobs.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return jobs;
+}
+
+/** A demo batch of this template that an earlier run left unfinished, if any. */
+async function unfinishedBatch(kiln: Kiln, template: string): Promise<Batch | undefined> {
+  const recent = await kiln.batches.list({ limit: 20 });
+  return recent.items.find(
+    (b) =>
+      b.template === template &&
+      b.metadata?.demo === true &&
+      (b.state === 'pending' || b.state === 'running'),
+  );
+}
+
+/**
+ * Where the SQLite store keeps artifact files: an `artifacts` folder beside the
+ * database file (see src/store/sqlite). Other stores serve them through the API only.
+ */
+function artifactsDir(storeUrl: string): string | null {
+  if (!storeUrl.startsWith('sqlite:')) return null;
+  return join(
+    dirname(resolve(storeUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''))),
+    'artifacts',
+  );
+}
+
+async function printSummary(
+  kiln: Kiln,
+  settings: Settings,
+  batch: Batch,
+  jobs: Job[],
+): Promise<void> {
+  const c = batch.counts;
+  const took =
+    batch.startedAt && batch.finishedAt
+      ? ` in ${duration(+batch.finishedAt - +batch.startedAt)}`
+      : '';
+  const lines = [
+    '',
+    `Batch ${batch.name} ${batch.state}${took}: ${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled.`,
+    `Usage: ${usageText(batch.usage)} · ${batch.usage.seconds.toFixed(1)} job-seconds`,
+  ];
+  const dir = artifactsDir(settings.store);
+  const withFiles: string[] = [];
+  for (const job of jobs) {
+    const files = await kiln.artifacts.list(job.id);
+    if (files.length === 0) continue;
+    const where = dir ? join(dir, job.id) : job.id;
+    withFiles.push(`  ${job.name ?? job.id}: ${where}/ (${files.map((f) => f.name).join(', ')})`);
+  }
+  if (withFiles.length > 0) {
+    const retention = [...new Set(jobs.map((j) => duration(j.retentionMs)))].join(' or ');
+    lines.push(`Artifacts (deleted ${retention} after their job ends):`);
+    lines.push(...withFiles.slice(0, 12));
+    if (withFiles.length > 12) lines.push(`  … and ${withFiles.length - 12} more`);
+  }
+  const failed = jobs.filter((j) => j.state === 'failed');
+  if (failed.length > 0) {
+    lines.push('Failed:');
+    for (const j of failed)
+      lines.push(`  ${j.name ?? j.id}: ${j.error?.message ?? 'unknown error'}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings(process.env);
+  const kiln = await Kiln.open({ store: settings.store, jobs: demoJobs, templates: demoTemplates });
+  let batch = await unfinishedBatch(kiln, settings.template);
+  const resumed = batch !== undefined;
+  batch ??= await kiln.batches.create({
+    template: settings.template,
+    metadata: { demo: true },
+    ...(settings.paceMs === undefined ? {} : { params: { paceMs: settings.paceMs } }),
+  });
+  const batchId = batch.id;
+
+  const worker = kiln.work({ concurrency: settings.concurrency });
+  const workerErrors: unknown[] = [];
+  worker.events.on('error', ({ error }) => workerErrors.push(error));
+
+  const pace = settings.paceMs ?? 'default';
+  process.stdout.write(
+    `Kiln demo: ${resumed ? 'resuming unfinished' : 'new'} batch ${batch.name} (${batch.counts.total} jobs) ` +
+      `on ${settings.store}, ${settings.concurrency} at a time, pace ${pace} ms/step. Ctrl-C stops.\n\n`,
+  );
+
+  const progress = new TerminalProgress(process.stdout);
+  for (const job of await batchJobs(kiln, batchId)) progress.updateJob(job);
+  progress.updateBatch(batch);
+
+  // Settles when the batch ends (with its final figures) or a signal asks to stop (null).
+  let settle!: (end: Batch | null) => void;
+  const ended = new Promise<Batch | null>((r) => (settle = r));
+
+  let refreshing = false;
+  let refreshAgain = false;
+  const refresh = async (): Promise<void> => {
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      do {
+        refreshAgain = false;
+        const latest = await kiln.batches.get(batchId);
+        if (!latest) return settle(null);
+        progress.updateBatch(latest);
+        if (FINISHED.has(latest.state)) return settle(latest);
+      } while (refreshAgain);
+    } finally {
+      refreshing = false;
+    }
+  };
+  // The ETA moves even when no job changes; this timer also keeps the process alive.
+  const ticker = setInterval(() => void refresh().catch((error) => workerErrors.push(error)), 500);
+
+  const feed = new AbortController();
+  const watching = (async () => {
+    for await (const event of kiln.watch({ batchId, from: 'start', signal: feed.signal })) {
+      if (event.kind === 'job') progress.updateJob(event.job);
+      void refresh().catch((error) => workerErrors.push(error));
+    }
+  })();
+
+  const onSignal = () => settle(null);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const end = await ended;
+  clearInterval(ticker);
+  feed.abort();
+  await watching;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  if (end === null) {
+    progress.stop();
+    process.stdout.write(
+      '\nStopping: running jobs go back to pending and resume from their checkpoints on the next `npm start`.\n',
+    );
+    // No grace: release running attempts at once (a second Ctrl-C kills the process).
+    await worker.stop(0);
+    await kiln.close();
+    return;
+  }
+  const jobs = await batchJobs(kiln, batchId);
+  for (const job of jobs) progress.updateJob(job);
+  progress.updateBatch(end);
+  progress.stop();
+  await printSummary(kiln, settings, end, jobs);
+  if (workerErrors.length > 0) {
+    process.stdout.write(
+      `The worker survived ${workerErrors.length} internal error(s); first: ${String(workerErrors[0])}\n`,
+    );
+  }
+  await kiln.close();
+}
+
+main().catch((error: unknown) => {
+  const usage = error instanceof KilnError && error.status < 500;
+  process.stderr.write(`kiln demo: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = usage ? 2 : 1;
+});

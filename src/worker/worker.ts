@@ -66,7 +66,8 @@ export class Worker {
   private readonly o: Required<Omit<WorkerOptions, 'types'>>;
   private readonly active = new Map<string, Attempt>();
   private readonly claimTypes: { type: string; cap: number | null }[];
-  private settles: Settle[] = [];
+  /** Decisions waiting for the next turn, with the job type for the events. */
+  private settles: { settle: Settle; type: string }[] = [];
   private reaps: Settle[] = [];
   private readonly dirty = new Set<Attempt>();
   private turnQueued = false;
@@ -263,42 +264,39 @@ export class Worker {
       free > 0
         ? { owner: this.id, limit: free, leaseMs: this.o.leaseMs, types: this.claimTypes }
         : null;
-    const settles = this.settles;
+    const empty = this.settles.length === 0 && this.reaps.length === 0 && flushes.length === 0;
+    if (empty && claim === null) return null;
+    this.pendingTypes = this.settles.map((s) => s.type);
+    const settles = this.settles.map((s) => s.settle);
     const reaps = this.reaps;
-    if (settles.length === 0 && reaps.length === 0 && flushes.length === 0 && claim === null)
-      return null;
     this.settles = [];
     this.reaps = [];
     return { settles, reaps, flushes, claim };
   }
 
+  /** Job types of the settles in the turn being written, for the events. */
+  private pendingTypes: string[] = [];
+
   private afterTurn(input: TurnInput, settled: boolean[], reaped: boolean[], lost: Fence[]): void {
-    input.settles.forEach((s, i) => {
-      const type = this.typeOf(s.fence.id);
-      if (!settled[i]) return this.events.emit('lease:lost', s.fence);
-      if (s.kind === 'complete')
-        this.events.emit('job:complete', { id: s.fence.id, type, attempt: s.fence.attempt });
-      else if (s.kind === 'fail' || s.kind === 'reschedule')
+    for (let i = 0; i < input.settles.length; i++) {
+      const s = input.settles[i]!;
+      const base = { id: s.fence.id, type: this.pendingTypes[i] ?? '', attempt: s.fence.attempt };
+      if (!settled[i]) this.events.emit('lease:lost', s.fence);
+      else if (s.kind === 'complete') this.events.emit('job:complete', base);
+      else if (s.kind === 'fail' || s.kind === 'reschedule') {
         this.events.emit('job:fail', {
-          id: s.fence.id,
-          type,
-          attempt: s.fence.attempt,
+          ...base,
           error: s.error,
           retrying: s.kind === 'reschedule',
         });
-    });
-    input.reaps.forEach((s, i) => {
+      }
+    }
+    for (let i = 0; i < input.reaps.length; i++) {
+      const s = input.reaps[i]!;
       if (reaped[i])
         this.events.emit('job:stalled', { ...s.fence, retrying: s.kind === 'reschedule' });
-    });
+    }
     for (const fence of lost) this.loseLease(fence);
-  }
-
-  private lastTypes = new Map<string, string>();
-  private typeOf(id: string): string {
-    const type = this.lastTypes.get(id) ?? '';
-    this.lastTypes.delete(id);
-    return type;
   }
 
   private async sleepUntilDue(): Promise<void> {
@@ -339,7 +337,6 @@ export class Worker {
       this.markDirty,
     );
     this.active.set(job.id, attempt);
-    this.lastTypes.set(job.id, job.type);
     if (definition.timeoutMs !== undefined) {
       attempt.timeoutTimer = setTimeout(() => attempt.interrupt('timeout'), definition.timeoutMs);
     }
@@ -370,11 +367,10 @@ export class Worker {
     this.active.delete(job.id);
     // Progress reported just before the end is written in the same transaction, first.
     if (attempt.buffer.dirty) this.dirty.add(attempt);
-    if (outcome === 'lost') {
-      this.dirty.delete(attempt);
-      this.lastTypes.delete(job.id);
-    } else {
-      this.settles.push(decide(attempt.fence, job.maxAttempts, definition, outcome));
+    if (outcome === 'lost') this.dirty.delete(attempt);
+    else {
+      const settle = decide(attempt.fence, job.maxAttempts, definition, outcome);
+      this.settles.push({ settle, type: job.type });
     }
     this.queueTurn();
   }

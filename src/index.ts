@@ -12,6 +12,7 @@ export {
   expandGrid,
   type Grid,
   type Isolation,
+  isJobDefinition,
   type JobContext,
   type JobDefinition,
   type JobOptions,

@@ -123,16 +123,24 @@ const GENERIC = [
   'The Future of {s}',
 ];
 
-const VERBS = [
-  'Explain',
-  'Describe',
-  'Apply',
-  'Compare',
-  'Model',
-  'Evaluate',
-  'Investigate',
-  'Summarize',
-];
+/** One objective of each kind (understand, apply, connect); `{t}` is the unit's title. */
+const OBJECTIVES = [
+  [
+    'Explain the key ideas of {t}.',
+    'Describe the main concepts of {t}.',
+    'Summarize what matters most in {t}.',
+  ],
+  [
+    'Apply {t} to a real-world problem.',
+    'Use {t} in a hands-on task.',
+    'Model a familiar situation with {t}.',
+  ],
+  [
+    'Connect {t} to earlier units.',
+    'Compare {t} with what came before.',
+    'Ask and answer questions about {t}.',
+  ],
+] as const;
 const ACTIVITIES = [
   'Small-group stations exploring',
   'A guided project on',
@@ -185,23 +193,16 @@ export function buildUnit(subject: string, grade: number, index: number): Unit {
   const start = Math.max(0, Math.round(((grade - 1) * (topics.length - count)) / 11));
   const title = topics[(start + index) % topics.length]!;
   const h = hash(`${subject.toLowerCase()}|${grade}|${index}`);
-  const topic = title.toLowerCase();
   return {
     number: index + 1,
     title,
     weeks: 1 + (h % 3),
-    objectives: [0, 1, 2].map(
-      (k) => `${VERBS[(h >>> (k * 3)) % VERBS.length]} ${objectiveFocus(k, topic)}`,
+    objectives: OBJECTIVES.map((choices, k) =>
+      choices[(h >>> (k * 3)) % choices.length]!.replace('{t}', title),
     ),
-    activity: `${ACTIVITIES[(h >>> 9) % ACTIVITIES.length]} ${topic}.`,
+    activity: `${ACTIVITIES[(h >>> 9) % ACTIVITIES.length]} ${title}.`,
     assessment: titleCase(ASSESSMENTS[(h >>> 12) % ASSESSMENTS.length]!),
   };
-}
-
-function objectiveFocus(k: number, topic: string): string {
-  if (k === 0) return `the key ideas of ${topic}.`;
-  if (k === 1) return `${topic} to a real-world problem.`;
-  return `how ${topic} connects to earlier units.`;
 }
 
 /** Fake but stable "model usage" for one unit. */
@@ -216,7 +217,7 @@ export function unitUsage(
 }
 
 export function outlineTitle(subject: string, grade: number): string {
-  return `${titleCase(subject.trim())}, Grade ${grade}`;
+  return `Grade ${grade} ${titleCase(subject.trim())}`;
 }
 
 export function toMarkdown(outline: Outline): string {

@@ -10,8 +10,8 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { type Batch, DEFAULT_STORE_URL, type Job, Kiln, KilnError } from '../index.ts';
-import { demoJobs, demoTemplates } from './index.ts';
-import { duration, TerminalProgress, usageText } from './terminal-progress.ts';
+import { DEFAULT_PACE_MS, demoJobs, demoTemplates } from './index.ts';
+import { duration, jobLabel, TerminalProgress, usageText } from './terminal-progress.ts';
 
 interface Settings {
   store: string;
@@ -51,7 +51,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   };
 }
 
-/** Every job of the batch, oldest first, page by page. */
+/** Every job of the batch in creation (grid) order; ids are time-ordered UUIDv7s. */
 async function batchJobs(kiln: Kiln, batchId: string): Promise<Job[]> {
   const jobs: Job[] = [];
   let cursor: string | null = null;
@@ -60,7 +60,7 @@ async function batchJobs(kiln: Kiln, batchId: string): Promise<Job[]> {
     jobs.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor !== null);
-  return jobs;
+  return jobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** A demo batch of this template that an earlier run left unfinished, if any. */
@@ -104,25 +104,35 @@ async function printSummary(
   ];
   const dir = artifactsDir(settings.store);
   const withFiles: string[] = [];
+  const nameWidth = Math.min(28, Math.max(0, ...jobs.map((j) => jobLabel(j).length)));
   for (const job of jobs) {
-    const files = await kiln.artifacts.list(job.id);
+    const files = (await kiln.artifacts.list(job.id)).map((f) => f.name);
     if (files.length === 0) continue;
-    const where = dir ? join(dir, job.id) : job.id;
-    withFiles.push(`  ${job.name ?? job.id}: ${where}/ (${files.map((f) => f.name).join(', ')})`);
+    const names =
+      files.length === 1
+        ? files[0]
+        : files.length <= 3
+          ? `{${files.join(',')}}`
+          : `{${files.slice(0, 2).join(',')},…} (${files.length} files)`;
+    withFiles.push(`  ${jobLabel(job).padEnd(nameWidth)}  ${job.id}/${names}`);
   }
   if (withFiles.length > 0) {
     const retention = [...new Set(jobs.map((j) => duration(j.retentionMs)))].join(' or ');
-    lines.push(`Artifacts (deleted ${retention} after their job ends):`);
+    const where = dir ? ` under ${dir}/` : ' (read them with kiln.artifacts.read)';
+    lines.push(`Artifacts${where}, deleted ${retention} after their job ends:`);
     lines.push(...withFiles.slice(0, 12));
     if (withFiles.length > 12) lines.push(`  … and ${withFiles.length - 12} more`);
   }
   const failed = jobs.filter((j) => j.state === 'failed');
   if (failed.length > 0) {
     lines.push('Failed:');
-    for (const j of failed)
-      lines.push(`  ${j.name ?? j.id}: ${j.error?.message ?? 'unknown error'}`);
+    for (const j of failed) lines.push(`  ${jobLabel(j)}: ${j.error?.message ?? 'unknown error'}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 async function main(): Promise<void> {
@@ -141,10 +151,10 @@ async function main(): Promise<void> {
   const workerErrors: unknown[] = [];
   worker.events.on('error', ({ error }) => workerErrors.push(error));
 
-  const pace = settings.paceMs ?? 'default';
+  const pace = resumed ? '' : `, ${settings.paceMs ?? DEFAULT_PACE_MS} ms per step`;
   process.stdout.write(
-    `Kiln demo: ${resumed ? 'resuming unfinished' : 'new'} batch ${batch.name} (${batch.counts.total} jobs) ` +
-      `on ${settings.store}, ${settings.concurrency} at a time, pace ${pace} ms/step. Ctrl-C stops.\n\n`,
+    `Kiln demo: ${resumed ? 'resuming the unfinished' : 'new'} batch ${batch.name} (${plural(batch.counts.total, 'job')}) ` +
+      `on ${settings.store}, ${settings.concurrency} at a time${pace}. Ctrl-C stops.\n\n`,
   );
 
   const progress = new TerminalProgress(process.stdout);
@@ -155,34 +165,28 @@ async function main(): Promise<void> {
   let settle!: (end: Batch | null) => void;
   const ended = new Promise<Batch | null>((r) => (settle = r));
 
-  let refreshing = false;
-  let refreshAgain = false;
+  // Batch figures (counts, ETA, usage) are read at most every 100 ms, however busy the feed.
+  let refreshTimer: NodeJS.Timeout | undefined;
   const refresh = async (): Promise<void> => {
-    if (refreshing) {
-      refreshAgain = true;
-      return;
-    }
-    refreshing = true;
-    try {
-      do {
-        refreshAgain = false;
-        const latest = await kiln.batches.get(batchId);
-        if (!latest) return settle(null);
-        progress.updateBatch(latest);
-        if (FINISHED.has(latest.state)) return settle(latest);
-      } while (refreshAgain);
-    } finally {
-      refreshing = false;
-    }
+    const latest = await kiln.batches.get(batchId);
+    if (!latest) return settle(null);
+    progress.updateBatch(latest);
+    if (FINISHED.has(latest.state)) settle(latest);
+  };
+  const refreshSoon = () => {
+    refreshTimer ??= setTimeout(() => {
+      refreshTimer = undefined;
+      refresh().catch((error: unknown) => workerErrors.push(error));
+    }, 100);
   };
   // The ETA moves even when no job changes; this timer also keeps the process alive.
-  const ticker = setInterval(() => void refresh().catch((error) => workerErrors.push(error)), 500);
+  const ticker = setInterval(refreshSoon, 500);
 
   const feed = new AbortController();
   const watching = (async () => {
     for await (const event of kiln.watch({ batchId, from: 'start', signal: feed.signal })) {
       if (event.kind === 'job') progress.updateJob(event.job);
-      void refresh().catch((error) => workerErrors.push(error));
+      refreshSoon();
     }
   })();
 
@@ -192,6 +196,7 @@ async function main(): Promise<void> {
 
   const end = await ended;
   clearInterval(ticker);
+  clearTimeout(refreshTimer);
   feed.abort();
   await watching;
   process.off('SIGINT', onSignal);

@@ -1,14 +1,6 @@
 import { styleText } from 'node:util';
 import type { Batch, Job, JobState } from '../index.ts';
 
-/**
- * Live progress of one batch in a terminal: a line per job (bar, state, message) and a
- * batch total line (counts, ETA, usage).
- *
- * On a TTY the block is redrawn in place with ANSI cursor movement, at most `fps` times
- * a second however often jobs change. Piped (a file, `| cat`, CI logs) it prints a
- * plain line whenever a job's state or message changes, and one when the counts change.
- */
 export interface TerminalProgressOptions {
   /** Redraws per second on a TTY. Default 10. */
   fps?: number;
@@ -28,9 +20,22 @@ const ICONS: Record<JobState, [string, Style]> = {
   cancelled: ['⊘', 'gray'],
 };
 
-const BAR_WIDTH = 20;
-const NAME_WIDTH = 28;
+const MAX_NAME_WIDTH = 28;
 
+interface Layout {
+  width: number;
+  name: number;
+  bar: number;
+}
+
+/**
+ * Live progress of one batch in a terminal: a line per job (bar, state, message) and a
+ * batch total line (counts, ETA, usage).
+ *
+ * On a TTY the block is redrawn in place with ANSI cursor movement, at most `fps` times
+ * a second however often jobs change. Piped (a file, `| cat`, CI logs) it prints a
+ * plain line whenever a job's state or message changes, and one when the counts change.
+ */
 export class TerminalProgress {
   private readonly out: NodeJS.WriteStream;
   private readonly live: boolean;
@@ -107,9 +112,9 @@ export class TerminalProgress {
   private draw(): void {
     if (this.stopped) return;
     this.lastFrameMs = Date.now();
-    const width = Math.max(40, (this.out.columns || 100) - 1);
+    const layout = this.layout();
     const rows = this.out.rows || 40;
-    const lines = [...this.jobLines(width, Math.max(3, rows - 3)), this.batchLine(width)];
+    const lines = [...this.jobLines(layout, Math.max(3, rows - 4)), ...this.batchLines(layout)];
     let frame = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A\r` : '';
     for (const line of lines) frame += `\x1b[2K${line}\n`;
     // Clear what is left of a taller previous frame.
@@ -118,45 +123,66 @@ export class TerminalProgress {
     this.drawnLines = lines.length;
   }
 
+  /** Column widths for this frame: lines never wrap, or the cursor arithmetic breaks. */
+  private layout(): Layout {
+    const width = Math.max(40, (this.out.columns || 100) - 1);
+    let longest = this.batch ? this.batch.name.length : 0;
+    for (const j of this.jobs.values()) longest = Math.max(longest, jobLabel(j).length);
+    return {
+      width,
+      name: Math.min(MAX_NAME_WIDTH, Math.max(8, longest)),
+      bar: width < 90 ? 10 : 20,
+    };
+  }
+
   /** One line per job; when they do not fit, running and failed jobs first, then a summary. */
-  private jobLines(width: number, maxLines: number): string[] {
+  private jobLines(layout: Layout, maxLines: number): string[] {
     const all = [...this.jobs.values()];
-    if (all.length <= maxLines) return all.map((j) => this.jobLine(j, width));
+    if (all.length <= maxLines) return all.map((j) => this.jobLine(j, layout));
     const rank = (j: Job) => (j.state === 'running' ? 0 : j.state === 'failed' ? 1 : 2);
     const shown = new Set(all.toSorted((a, b) => rank(a) - rank(b)).slice(0, maxLines - 1));
     const hidden = all.length - shown.size;
-    const lines = all.filter((j) => shown.has(j)).map((j) => this.jobLine(j, width));
+    const lines = all.filter((j) => shown.has(j)).map((j) => this.jobLine(j, layout));
     lines.push(this.paint('gray', `  … and ${hidden} more`));
     return lines;
   }
 
-  private jobLine(job: Job, width: number): string {
+  private jobLine(job: Job, layout: Layout): string {
     const [icon, style] = ICONS[job.state];
-    const name = clip(job.name ?? job.id, NAME_WIDTH).padEnd(NAME_WIDTH);
+    const name = clip(jobLabel(job), layout.name).padEnd(layout.name);
     const progress = job.state === 'completed' ? 1 : job.progress;
-    const head = `${icon} ${name} ${bar(progress, BAR_WIDTH)} ${percent(progress)} ${job.state.padEnd(9)} `;
-    const room = width - head.length;
-    const painted =
-      `${this.paint(style, icon)} ${name} ${this.paint(style, bar(progress, BAR_WIDTH))} ` +
-      `${percent(progress)} ${this.paint(style, job.state.padEnd(9))} `;
-    return room > 0 ? painted + clip(jobMessage(job), room) : painted.trimEnd();
+    const meter = bar(progress, layout.bar);
+    const state = job.state.padEnd(9);
+    const room = layout.width - `${icon} ${name} ${meter} ${percent(progress)} ${state} `.length;
+    const line =
+      `${this.paint(style, icon)} ${name} ${this.paint(style, meter)} ` +
+      `${percent(progress)} ${this.paint(style, state)}`;
+    return room > 0 ? `${line} ${clip(jobMessage(job), room)}` : line;
   }
 
-  private batchLine(width: number): string {
+  /** The batch total: bar and counts, then a second line with state, ETA and usage. */
+  private batchLines(layout: Layout): string[] {
     const b = this.batch;
-    if (!b) return this.paint('bold', clip('batch: waiting for the first figures…', width));
+    if (!b) return [this.paint('bold', clip('Σ waiting for the batch…', layout.width))];
     const c = b.counts;
-    const parts = [
+    const counts = [
       `${c.completed}/${c.total} done`,
       ...(c.failed > 0 ? [`${c.failed} failed`] : []),
       ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []),
-      `${c.running} running`,
-      `${c.pending} pending`,
-      b.etaMs === null ? (b.finishedAt ? b.state : 'ETA …') : `ETA ${duration(b.etaMs)}`,
-      usageText(b.usage),
+      ...(c.running > 0 ? [`${c.running} running`] : []),
+      ...(c.pending > 0 ? [`${c.pending} pending`] : []),
     ];
-    const head = `Σ ${clip(b.name, NAME_WIDTH).padEnd(NAME_WIDTH)} ${bar(b.progress, BAR_WIDTH)} ${percent(b.progress)} `;
-    return this.paint('bold', head + clip(parts.join(' · '), Math.max(0, width - head.length)));
+    const name = clip(b.name, layout.name).padEnd(layout.name);
+    const head = `Σ ${name} ${bar(b.progress, layout.bar)} ${percent(b.progress)} `;
+    const timing =
+      b.finishedAt !== null && b.startedAt !== null
+        ? `${b.state} in ${duration(+b.finishedAt - +b.startedAt)}`
+        : `${b.state} · ETA ${b.etaMs === null ? '…' : duration(b.etaMs)}`;
+    const detail = `${' '.repeat(2 + layout.name + 1)}${timing} · ${usageText(b.usage)}`;
+    return [
+      this.paint('bold', head + clip(counts.join(' · '), Math.max(0, layout.width - head.length))),
+      clip(detail, layout.width),
+    ];
   }
 
   private printJob(job: Job): void {
@@ -166,7 +192,7 @@ export class TerminalProgress {
     const progress = job.state === 'completed' ? 1 : job.progress;
     const message = jobMessage(job);
     this.print(
-      `${job.name ?? job.id}  ${job.state}  ${percent(progress).trim()}${message ? `  ${message}` : ''}`,
+      `${jobLabel(job)}  ${job.state}  ${percent(progress).trim()}${message ? `  ${message}` : ''}`,
     );
   }
 
@@ -192,6 +218,11 @@ export class TerminalProgress {
   }
 }
 
+/** A job's readable label: its name (the grid cell), else its type and short id. */
+export function jobLabel(job: Job): string {
+  return job.name ?? `${job.type} ${job.id.slice(-8)}`;
+}
+
 function jobMessage(job: Job): string {
   const retry = job.attempt > 1 ? `(attempt ${job.attempt}) ` : '';
   if (job.state === 'failed') return `${retry}${job.error?.message ?? 'failed'}`;
@@ -210,7 +241,7 @@ function percent(fraction: number): string {
 
 /** Cuts text to `width` characters, with an ellipsis when it was longer. */
 function clip(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ');
+  const flat = text.replace(/[\r\n\t]+/g, ' ');
   if (flat.length <= width) return flat;
   return width <= 1 ? flat.slice(0, width) : `${flat.slice(0, width - 1)}…`;
 }
@@ -219,8 +250,9 @@ export function duration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+  if (m < 60) return s % 60 === 0 ? `${m}m` : `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h}h` : `${h}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
 export function usageText(usage: { tokens: number; costUsd: number }): string {

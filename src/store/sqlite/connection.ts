@@ -18,6 +18,12 @@ export interface ConnectionOptions {
 export interface Tx {
   /** The transaction's change seq, taken on first use (one per transaction). */
   seq(): number;
+  /**
+   * The seq `seq()` would return, without taking it: for a statement that may change
+   * nothing (an idle claim). Taking a seq bumps the feed and wakes every watcher and
+   * worker, so an idle claim that took one made idle workers spin on each other.
+   */
+  peekSeq(): number;
   /** The store clock, read once per transaction so every row agrees. */
   readonly nowMs: number;
 }
@@ -83,6 +89,11 @@ export class SqliteConnection {
           ).value;
         return seq;
       },
+      peekSeq: () =>
+        seq !== 0
+          ? seq
+          : (this.stmt('SELECT value FROM kiln_seq WHERE id = 1').get() as { value: number })
+              .value + 1,
     };
     this.db.exec('BEGIN IMMEDIATE');
     let result: T;

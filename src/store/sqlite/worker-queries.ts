@@ -31,8 +31,9 @@ function settleSql(kind: Settle['kind'], fence: string): string {
     case 'fail': // params: error, now, now, seq
       return `UPDATE jobs SET state = 'failed', error = ?, finished_at_ms = ?,
         expires_at_ms = ? + retention_ms, lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
-    case 'release': // params: runAt, seq. An interrupted attempt is not a failed one: give the budget back.
-      return `UPDATE jobs SET state = 'pending', run_at_ms = ?, max_attempts = max_attempts + 1,
+    case 'release': // params: seq. An interrupted attempt did not fail: give the budget back, and
+      // keep run_at so the job keeps its place in the queue.
+      return `UPDATE jobs SET state = 'pending', max_attempts = max_attempts + 1,
         lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
   }
 }
@@ -95,7 +96,7 @@ function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'ex
       ).changes;
       break;
     case 'release':
-      changes = stmt.run(now, seq, f.id, f.attempt, f.owner, now).changes;
+      changes = stmt.run(seq, f.id, f.attempt, f.owner, now).changes;
       break;
   }
   return Number(changes) === 1;
@@ -204,11 +205,14 @@ function toClaimed(row: ClaimRow): ClaimedJob {
 }
 
 function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
-  const lease = [req.owner, tx.nowMs + req.leaseMs, tx.seq()] as const;
+  // Peeked, and taken only if a job was claimed: see Tx.peekSeq.
+  const lease = [req.owner, tx.nowMs + req.leaseMs, tx.peekSeq()] as const;
   const capped = req.types.filter((t) => t.cap !== null);
   if (capped.length === 0) {
     const types = JSON.stringify(req.types.map((t) => t.type));
-    return c.all<ClaimRow>(CLAIM_DUE, tx.nowMs, types, req.limit, ...lease).map(toClaimed);
+    const rows = c.all<ClaimRow>(CLAIM_DUE, tx.nowMs, types, req.limit, ...lease);
+    if (rows.length > 0) tx.seq();
+    return rows.map(toClaimed);
   }
   // Remaining room per capped type, counted over every worker (running rows are few).
   const running = new Map(
@@ -254,6 +258,7 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
     }
     if (!skipped || candidates.length < want) break;
   }
+  if (claimed.length > 0) tx.seq();
   return claimed;
 }
 

@@ -1,0 +1,292 @@
+#!/usr/bin/env node
+/**
+ * The `kiln` command. For now one subcommand, `kiln worker`: a worker as a process of
+ * its own, for the one-machine-many-processes and many-machines topologies. The full
+ * CLI (serve, submit, batch, watch, …) arrives with the server.
+ *
+ * Exit codes: 0 stopped by SIGTERM or SIGINT, 1 failure, 2 bad usage.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  type AnyJobDefinition,
+  DEFAULT_STORE_URL,
+  type Durability,
+  Kiln,
+  KilnError,
+  type TemplateDefinition,
+} from '../src/index.ts';
+
+const HELP = `Usage: kiln <command> [options]
+
+Commands:
+  worker    Run jobs from a store until stopped (SIGTERM or SIGINT)
+
+Options:
+  -h, --help    Show this help
+
+Run \`kiln <command> --help\` for a command's options.
+`;
+
+const WORKER_HELP = `Usage: kiln worker [options]
+
+Claims and runs jobs from a store until SIGTERM or SIGINT, then stops gracefully:
+running jobs get a grace period to finish, the rest go back to pending for another
+worker. Logs one JSON line per event to stderr.
+
+Options:
+  -s, --store <url>          Store URL (env KILN_STORE; default ${DEFAULT_STORE_URL})
+  -j, --jobs <module>        Module whose exports include job definitions, alone or in
+                             arrays (default: Kiln's demo jobs)
+  -c, --concurrency <n>      Jobs run at once (env KILN_CONCURRENCY; default 10)
+  -t, --types <a,b>          Run only these job types (default: every type found)
+      --durability <mode>    process-crash (default) or power-loss (env KILN_DURABILITY)
+  -h, --help                 Show this help
+`;
+
+const WORKER_OPTIONS = {
+  store: { type: 'string', short: 's' },
+  jobs: { type: 'string', short: 'j' },
+  concurrency: { type: 'string', short: 'c' },
+  types: { type: 'string', short: 't' },
+  durability: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const DEMO_JOBS = new URL('../src/demo/index.ts', import.meta.url).href;
+
+/** A mistake in how the command was called: reported with a hint, exit code 2. */
+class UsageError extends Error {
+  readonly command: string | undefined;
+  constructor(message: string, command?: string) {
+    super(message);
+    this.command = command;
+  }
+}
+
+function log(event: string, fields: Record<string, unknown> = {}, level = 'info'): void {
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`,
+  );
+}
+
+/** parseArgs with errors a person can act on: the option, the command, a suggestion. */
+function parse(command: string, args: string[]) {
+  try {
+    return parseArgs({ args, options: WORKER_OPTIONS, strict: true, allowPositionals: false });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+    if (unknown) {
+      const hint = suggest(unknown.replace(/^-+/, ''), Object.keys(WORKER_OPTIONS));
+      throw new UsageError(
+        `unknown option ${unknown}${hint ? `, did you mean --${hint}?` : ''}`,
+        command,
+      );
+    }
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      const argument = /argument '([^']*)'/.exec(message)?.[1] ?? '';
+      throw new UsageError(
+        `unexpected argument \`${argument}\`: kiln ${command} takes options only`,
+        command,
+      );
+    }
+    throw new UsageError(message, command);
+  }
+}
+
+/** The nearest known name within a couple of edits, for "did you mean". */
+function suggest(name: string, known: string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let diagonal = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const above = row[j]!;
+        row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+        diagonal = above;
+      }
+    }
+    return row[b.length]!;
+  };
+  const best = known.map((k) => ({ k, d: distance(name, k) })).sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.k : undefined;
+}
+
+function positiveInteger(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${name} must be a positive integer, got \`${raw}\``, 'worker');
+  return n;
+}
+
+/** Every job definition (and template) a module exports, alone or in arrays. */
+async function loadJobs(
+  specifier: string | undefined,
+): Promise<{ jobs: AnyJobDefinition[]; templates: TemplateDefinition[]; url: string }> {
+  const url = specifier === undefined ? DEMO_JOBS : pathToFileURL(resolve(specifier)).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url);
+  } catch (error) {
+    const message = `cannot load --jobs ${specifier}: ${error instanceof Error ? error.message : error}`;
+    // A wrong path is a usage error; a module that throws while loading is a failure.
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+      throw new UsageError(message, 'worker');
+    throw new Error(message, { cause: error });
+  }
+  const jobs = new Map<string, AnyJobDefinition>();
+  const templates = new Map<string, TemplateDefinition>();
+  const add = (value: unknown) => {
+    if (isKind<AnyJobDefinition>(value, 'kiln.job')) {
+      const seen = jobs.get(value.type);
+      if (seen && seen !== value)
+        throw new UsageError(`${url} exports two job types named \`${value.type}\``, 'worker');
+      jobs.set(value.type, value);
+    } else if (isKind<TemplateDefinition>(value, 'kiln.template')) templates.set(value.name, value);
+  };
+  for (const value of Object.values(mod)) {
+    if (Array.isArray(value)) value.forEach(add);
+    else add(value);
+  }
+  if (jobs.size === 0)
+    throw new UsageError(`${url} exports no job definitions (made with defineJob)`, 'worker');
+  return { jobs: [...jobs.values()], templates: [...templates.values()], url };
+}
+
+/** Definitions are recognised by their `kind` tag, so two copies of Kiln still agree. */
+function isKind<T>(value: unknown, kind: string): value is T {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === kind;
+}
+
+async function worker(args: string[]): Promise<void> {
+  const { values } = parse('worker', args);
+  if (values.help) {
+    process.stdout.write(WORKER_HELP);
+    return;
+  }
+  const store = values.store ?? process.env.KILN_STORE ?? DEFAULT_STORE_URL;
+  const rawConcurrency = values.concurrency ?? process.env.KILN_CONCURRENCY;
+  const concurrency =
+    rawConcurrency === undefined ? 10 : positiveInteger('--concurrency', rawConcurrency);
+  const durability = values.durability ?? process.env.KILN_DURABILITY ?? 'process-crash';
+  if (durability !== 'process-crash' && durability !== 'power-loss') {
+    throw new UsageError(
+      `--durability is process-crash or power-loss, got \`${durability}\``,
+      'worker',
+    );
+  }
+  const { jobs, templates, url } = await loadJobs(values.jobs);
+  const known = jobs.map((j) => j.type);
+  const types = values.types
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  for (const t of types ?? []) {
+    if (!known.includes(t)) {
+      throw new UsageError(
+        `--types: no job type \`${t}\` in ${url}; known: ${known.join(', ')}`,
+        'worker',
+      );
+    }
+  }
+
+  const kiln = await Kiln.open({ store, jobs, templates, durability: durability as Durability });
+  const w = kiln.work({ concurrency, handleSignals: true, ...(types ? { types } : {}) });
+  const startedMs = new Map<string, number>();
+  const key = (e: { id: string; attempt: number }) => `${e.id}:${e.attempt}`;
+  const took = (e: { id: string; attempt: number }) => {
+    const at = startedMs.get(key(e));
+    startedMs.delete(key(e));
+    return at === undefined ? {} : { durationMs: Date.now() - at };
+  };
+  w.events.on('job:start', (e) => {
+    startedMs.set(key(e), Date.now());
+    log('job:start', { jobId: e.id, type: e.type, attempt: e.attempt });
+  });
+  w.events.on('job:complete', (e) =>
+    log('job:complete', { jobId: e.id, type: e.type, attempt: e.attempt, ...took(e) }),
+  );
+  w.events.on('job:fail', (e) => {
+    const error = { message: e.error.message, ...(e.error.code ? { code: e.error.code } : {}) };
+    const fields = {
+      jobId: e.id,
+      type: e.type,
+      attempt: e.attempt,
+      retrying: e.retrying,
+      error,
+      ...took(e),
+    };
+    log('job:fail', fields, e.retrying ? 'warn' : 'error');
+  });
+  w.events.on('lease:lost', (f) => {
+    startedMs.delete(key(f));
+    log('lease:lost', { jobId: f.id, attempt: f.attempt }, 'warn');
+  });
+  w.events.on('job:stalled', (f) =>
+    log('job:stalled', { jobId: f.id, attempt: f.attempt, retrying: f.retrying }, 'warn'),
+  );
+  w.events.on('prune', (p) => log('prune', p));
+  w.events.on('error', ({ error }) =>
+    log('error', { message: error instanceof Error ? error.message : String(error) }, 'error'),
+  );
+  log('worker:start', {
+    worker: w.id,
+    pid: process.pid,
+    store,
+    jobs: url,
+    types: types ?? known,
+    concurrency,
+  });
+
+  // The worker stops itself on the signal (handleSignals); we wait for it, then close.
+  await new Promise<void>((done) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      log('worker:stopping', { worker: w.id, signal, running: w.running });
+      done();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await w.stop();
+  await kiln.close();
+  log('worker:stop', { worker: w.id });
+}
+
+/** The subcommand being run, to point error messages at its help. */
+let current: string | undefined;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === 'worker') {
+    current = command;
+    return worker(rest);
+  }
+  const hint = suggest(command, ['worker']);
+  throw new UsageError(
+    `unknown command \`${command}\`${hint ? `, did you mean \`${hint}\`?` : ''}`,
+  );
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error instanceof KilnError && error.status < 500)) {
+    const command = error instanceof UsageError ? (error.command ?? current) : current;
+    const help = command ? `kiln ${command} --help` : 'kiln --help';
+    process.stderr.write(`kiln: ${error.message}\nRun \`${help}\` for usage.\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(
+      `kiln: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  }
+});

@@ -87,6 +87,8 @@ export interface ListJobsOptions {
 }
 
 const MAX_PAGE = 1_000;
+/** How often an idle `watch()` looks at the feed even without a commit notice. */
+const WATCH_POLL_MS = 1_000;
 const ENQUEUE_OPTIONS = ['priority', 'runAt', 'idempotencyKey', 'name'] as const;
 
 /**
@@ -431,7 +433,16 @@ export class Kiln {
     options.signal?.addEventListener('abort', poke);
     try {
       while (!options.signal?.aborted && !this.closed) {
-        if (!woken) await new Promise<void>((resolve) => (wake = resolve));
+        if (!woken) {
+          // The commit watcher's handles are unref'd: this ref'd timer keeps a process that
+          // only watches alive while it waits, and doubles as a safety poll.
+          let keepAlive: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            keepAlive = setTimeout(resolve, WATCH_POLL_MS);
+          });
+          clearTimeout(keepAlive);
+        }
         wake = undefined;
         woken = false;
         if (options.signal?.aborted || this.closed) break;

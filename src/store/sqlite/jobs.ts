@@ -7,8 +7,8 @@ import { decodeCursor, encodeCursor, type JobRow, toJob } from './rows.ts';
 
 const INSERT_JOB = `
 INSERT INTO jobs (id, type, name, state, params, batch_id, idempotency_key, priority, run_at_ms,
-  max_attempts, retention_ms, created_at_ms, updated_seq)
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq)
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?9, ?9, ?, ?, ?)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 
 export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch): InsertedJob[] {
@@ -125,7 +125,10 @@ export function retryJobs(
   return c.write((tx) =>
     c
       .all<{ id: string }>(
-        `UPDATE jobs SET state = 'pending', attempt = 0, run_at_ms = ?, progress = 0, progress_message = NULL,
+        // Attempt numbers keep counting, so a retried job's attempts get new fences, and the
+        // budget resets. Progress stays until the next claim resets it under a new attempt
+        // number: resetting it here would show it falling within the last attempt.
+        `UPDATE jobs SET state = 'pending', max_attempts = attempt + attempt_budget, run_at_ms = ?,
            error = NULL, result = NULL, checkpoint = NULL, lease_owner = NULL, lease_expires_at_ms = NULL,
            started_at_ms = NULL, finished_at_ms = NULL, expires_at_ms = NULL, updated_seq = ?
          WHERE ${t.sql} AND state IN (${states}) RETURNING id`,

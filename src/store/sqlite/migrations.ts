@@ -48,8 +48,11 @@ CREATE TABLE jobs (
   idempotency_key TEXT,
   priority INTEGER NOT NULL DEFAULT 0,
   run_at_ms INTEGER NOT NULL,
+  -- attempt counts every attempt the job ever had, retries included: a fence
+  -- (id, attempt, owner) never repeats. A retry grants attempt_budget more.
   attempt INTEGER NOT NULL DEFAULT 0,
   max_attempts INTEGER NOT NULL,
+  attempt_budget INTEGER NOT NULL,
   retention_ms INTEGER NOT NULL,
   lease_owner TEXT,
   lease_expires_at_ms INTEGER,

@@ -336,6 +336,10 @@ export class Worker {
       },
       this.markDirty,
     );
+    // A job cancelled and retried can come back to this worker while its cancelled
+    // attempt still runs (a handler that ignores its signal): that attempt is lost.
+    const previous = this.active.get(job.id);
+    if (previous) this.loseLease(previous.fence);
     this.active.set(job.id, attempt);
     if (definition.timeoutMs !== undefined) {
       attempt.timeoutTimer = setTimeout(() => attempt.interrupt('timeout'), definition.timeoutMs);
@@ -364,7 +368,7 @@ export class Worker {
       outcome = { ok: false, error };
     }
     clearTimeout(attempt.timeoutTimer);
-    this.active.delete(job.id);
+    if (this.active.get(job.id) === attempt) this.active.delete(job.id);
     // Progress reported just before the end is written in the same transaction, first.
     if (attempt.buffer.dirty) this.dirty.add(attempt);
     if (outcome === 'lost') this.dirty.delete(attempt);

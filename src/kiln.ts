@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { expectStates, expectString } from './core/arguments.ts';
 import {
   type AnyJobDefinition,
   isJobDefinition,
@@ -228,17 +229,15 @@ export class Kiln {
   }
 
   readonly jobs = {
-    get: async (id: string): Promise<Job | null> => this.store.getJob(id),
+    get: async (id: string): Promise<Job | null> => this.store.getJob(expectString('id', id)),
     list: async (options: ListJobsOptions = {}): Promise<Page<Job>> => {
       checkOptionNames('jobs.list', options, ['state', 'type', 'batchId', 'limit', 'cursor']);
       const filter: { state?: JobState | JobState[]; type?: string; batchId?: string } = {};
-      if (options.state !== undefined) filter.state = options.state;
-      if (options.type !== undefined) filter.type = options.type;
-      if (options.batchId !== undefined) filter.batchId = options.batchId;
-      return this.store.listJobs(filter, {
-        limit: pageLimit(options.limit),
-        cursor: options.cursor ?? null,
-      });
+      if (options.state !== undefined) filter.state = expectStates(options.state);
+      if (options.type !== undefined) filter.type = expectString('type', options.type);
+      if (options.batchId !== undefined) filter.batchId = expectString('batchId', options.batchId);
+      const cursor = options.cursor == null ? null : expectString('cursor', options.cursor);
+      return this.store.listJobs(filter, { limit: pageLimit(options.limit), cursor });
     },
     /** Cancels a pending or running job; a running handler's signal fires. */
     cancel: async (id: string): Promise<Job> => {

@@ -19,7 +19,8 @@ async function enqueueAndKill(mode: 'one' | 'many', acks: number) {
   const store = tempStore();
   const child = spawnSupport('enqueuer.ts', [store.url, mode]);
   await child.ready;
-  await waitFor(() => child.lines.length > acks, { what: `${acks} acknowledged enqueues` });
+  // lines[0] is the ready line: wait for more than `acks` acknowledgements after it.
+  await waitFor(() => child.lines.length > acks + 1, { what: `${acks} acknowledged enqueues` });
   child.child.kill('SIGKILL');
   expect((await child.closed).signal).toBe('SIGKILL');
   // Every line the child wrote before it died is in `lines` (stdout drained on close).

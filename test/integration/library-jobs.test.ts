@@ -551,3 +551,22 @@ describe('outcomes', () => {
     expect(failed.error?.message).toContain('action');
   });
 });
+
+describe('untyped arguments', () => {
+  test('jobs.list and jobs.get refuse values of the wrong type with INVALID_ARGUMENT, not a database error', async () => {
+    const { kiln } = await openKiln({ jobs: [] });
+    const bad: unknown[] = [
+      () => kiln.jobs.list({ batchId: {} as never }),
+      () => kiln.jobs.list({ state: 'bogus' as never }),
+      () => kiln.jobs.list({ state: ['pending', 'nope'] as never }),
+      () => kiln.jobs.list({ type: 7 as never }),
+      () => kiln.jobs.list({ cursor: 5 as never }),
+      () => kiln.jobs.get(42 as never),
+    ];
+    for (const call of bad) {
+      await expect((call as () => Promise<unknown>)()).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+  });
+});

@@ -64,6 +64,10 @@ export interface Store {
   renewLeases(owner: string, leaseMs: number): Promise<Fence[]>;
   /** The attempts `owner` still holds (running, lease unexpired), without writing. */
   heldLeases(owner: string): Promise<Fence[]>;
+  /** The workers holding running attempts now. */
+  leaseOwners(): Promise<string[]>;
+  /** Ends every lease `owner` holds now (its process is known to be dead); returns how many. */
+  expireLeases(owner: string): Promise<number>;
   /** Running attempts whose lease has expired (their workers died or hung). */
   expiredLeases(limit: number): Promise<ExpiredAttempt[]>;
   /** Writes an artifact if the fence still holds. */

@@ -5,6 +5,7 @@ import { validateParams } from '../core/schema.ts';
 import type { ClaimedJob, Fence, ProgressFlush, Settle, Store, TurnInput } from '../store/store.ts';
 import { Attempt } from './attempt.ts';
 import { WorkerEvents } from './events.ts';
+import { isDeadLocalWorker, newWorkerId } from './liveness.ts';
 import { decide, type Outcome } from './outcome.ts';
 import { runInline } from './runners/inline.ts';
 import { runInProcess } from './runners/process.ts';
@@ -20,6 +21,12 @@ export interface WorkerOptions {
   renewEveryMs?: number;
   /** How often this worker looks for other workers' expired leases. Default 500 ms. */
   reapEveryMs?: number;
+  /**
+   * Expire at once the leases of workers on this host whose process is gone, instead of
+   * waiting for the leases to lapse: a crashed worker's jobs run again within about
+   * `reapEveryMs`. Default true.
+   */
+  detectDeadWorkers?: boolean;
   /** How often the worker checks that it still holds its jobs (cancel detection). Default 250 ms. */
   leaseCheckEveryMs?: number;
   /** Shortest gap between two progress writes of this worker. Default 2 ms. */
@@ -42,6 +49,7 @@ const WORKER_OPTIONS = [
   'leaseMs',
   'renewEveryMs',
   'reapEveryMs',
+  'detectDeadWorkers',
   'leaseCheckEveryMs',
   'progressFlushMs',
   'pruneEveryMs',
@@ -90,12 +98,13 @@ export class Worker {
   ) {
     checkOptionNames('work', options, WORKER_OPTIONS);
     this.store = store;
-    this.id = `w-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.id = newWorkerId(randomBytes(4).toString('hex'));
     this.o = {
       concurrency: options.concurrency ?? 10,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       renewEveryMs: options.renewEveryMs ?? 5_000,
       reapEveryMs: options.reapEveryMs ?? 500,
+      detectDeadWorkers: options.detectDeadWorkers ?? true,
       leaseCheckEveryMs: options.leaseCheckEveryMs ?? 250,
       progressFlushMs: options.progressFlushMs ?? 2,
       pruneEveryMs: options.pruneEveryMs ?? 60_000,
@@ -417,6 +426,11 @@ export class Worker {
 
   /** Reclaims stalled attempts: retried with backoff, or failed when attempts are spent. */
   private async reap(): Promise<void> {
+    if (this.o.detectDeadWorkers) {
+      for (const owner of await this.store.leaseOwners()) {
+        if (owner !== this.id && isDeadLocalWorker(owner)) await this.store.expireLeases(owner);
+      }
+    }
     const expired = await this.store.expiredLeases(100);
     if (expired.length === 0) return;
     const error = new KilnError(

@@ -139,6 +139,12 @@ export class SqliteStore implements Store {
   async heldLeases(owner: string): Promise<Fence[]> {
     return worker.heldLeases(this.c, owner);
   }
+  async leaseOwners(): Promise<string[]> {
+    return worker.leaseOwners(this.c);
+  }
+  async expireLeases(owner: string): Promise<number> {
+    return worker.expireLeases(this.c, owner);
+  }
   async expiredLeases(limit: number): Promise<ExpiredAttempt[]> {
     return worker.expiredLeases(this.c, limit);
   }

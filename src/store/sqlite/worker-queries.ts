@@ -298,6 +298,25 @@ export function heldLeases(c: SqliteConnection, owner: string): Fence[] {
     .map((r) => ({ id: r.id, attempt: r.attempt, owner }));
 }
 
+export function leaseOwners(c: SqliteConnection): string[] {
+  return c
+    .all<{ owner: string }>(
+      `SELECT DISTINCT lease_owner AS owner FROM jobs WHERE state = 'running'`,
+    )
+    .map((r) => r.owner);
+}
+
+export function expireLeases(c: SqliteConnection, owner: string): number {
+  return c.write((tx) =>
+    c.run(
+      `UPDATE jobs SET lease_expires_at_ms = ? WHERE state = 'running' AND lease_owner = ? AND lease_expires_at_ms >= ?`,
+      tx.nowMs - 1,
+      owner,
+      tx.nowMs,
+    ),
+  );
+}
+
 export function expiredLeases(c: SqliteConnection, limit: number): ExpiredAttempt[] {
   return c
     .all<{ id: string; attempt: number; lease_owner: string; type: string; max_attempts: number }>(

@@ -154,16 +154,16 @@ export class Kiln {
     return def;
   }
 
-  private async newJob(
+  /** A row for the store: options checked, params validated (synchronously when the schema is). */
+  private newJob(
     type: string | AnyJobDefinition,
     params: unknown,
     options: EnqueueOptions,
     batchId: string | null,
     nowMs: number,
-  ): Promise<NewJob> {
+  ): NewJob | Promise<NewJob> {
     checkOptionNames('enqueue', options, ENQUEUE_OPTIONS);
     const def = this.definition(type);
-    const valid = await validateParams(def.params as StandardSchemaV1, def.type, params);
     const priority = options.priority ?? 0;
     if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) {
       throw new KilnError(
@@ -180,7 +180,7 @@ export class Kiln {
         'idempotencyKey must be a string of 1-255 characters',
       );
     }
-    return {
+    const build = (valid: unknown): NewJob => ({
       id: newId(nowMs),
       type: def.type,
       name: options.name ?? null,
@@ -191,7 +191,9 @@ export class Kiln {
       delayMs: runAtMs - nowMs,
       maxAttempts: def.maxAttempts,
       retentionMs: def.retentionMs,
-    };
+    });
+    const valid = validateParams(def.params as StandardSchemaV1, def.type, params);
+    return valid instanceof Promise ? valid.then(build) : build(valid);
   }
 
   /** Enqueues one job; params are checked against the type's schema first. */
@@ -223,8 +225,10 @@ export class Kiln {
     this.open();
     const now = Date.now();
     const jobs: NewJob[] = [];
-    for (const item of items)
-      jobs.push(await this.newJob(item.job, item.params, item.options ?? {}, null, now));
+    for (const item of items) {
+      const job = this.newJob(item.job, item.params, item.options ?? {}, null, now);
+      jobs.push(job instanceof Promise ? await job : job);
+    }
     return this.store.insertJobs(jobs);
   }
 
@@ -328,7 +332,8 @@ export class Kiln {
         }
         for (const j of input.jobs) {
           const opts = clean({ ...base, name: j.name, priority: j.priority ?? input.priority });
-          jobs.push(await this.newJob(j.type, j.params, opts, batchId, now));
+          const job = this.newJob(j.type, j.params, opts, batchId, now);
+          jobs.push(job instanceof Promise ? await job : job);
         }
       }
       await this.store.insertJobs(jobs, {

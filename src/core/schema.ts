@@ -10,15 +10,24 @@ export interface ValidationIssue {
 
 /**
  * Runs a Standard Schema validator (zod, valibot, arktype, …) and returns its output,
- * or throws VALIDATION_FAILED listing every issue with its path.
+ * or throws VALIDATION_FAILED listing every issue with its path. Synchronous when the
+ * validator is (zod's is): bulk enqueues then validate without a promise per job.
  */
-export async function validateParams<S extends StandardSchemaV1>(
+export function validateParams<S extends StandardSchemaV1>(
   schema: S,
   type: string,
   value: unknown,
-): Promise<StandardSchemaV1.InferOutput<S>> {
-  let result = schema['~standard'].validate(value);
-  if (result instanceof Promise) result = await result;
+): StandardSchemaV1.InferOutput<S> | Promise<StandardSchemaV1.InferOutput<S>> {
+  const result = schema['~standard'].validate(value);
+  return result instanceof Promise
+    ? result.then((r) => unwrap<S>(r, type))
+    : unwrap<S>(result, type);
+}
+
+function unwrap<S extends StandardSchemaV1>(
+  result: StandardSchemaV1.Result<unknown>,
+  type: string,
+): StandardSchemaV1.InferOutput<S> {
   if (result.issues) {
     const issues = result.issues.map(toIssue);
     const list = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');

@@ -2,7 +2,16 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { KilnError } from '../../src/core/errors.ts';
-import { validateParams } from '../../src/core/schema.ts';
+import { validateParams as validateNow } from '../../src/core/schema.ts';
+
+/** Sync validators answer synchronously (and throw); the tests read both ways as a promise. */
+const validateParams = async (...args: Parameters<typeof validateNow>) => validateNow(...args);
+
+test('a synchronous validator validates synchronously: no promise per job in bulk enqueues', () => {
+  const schema = z.object({ n: z.number() });
+  expect(validateNow(schema, 't', { n: 1 })).toEqual({ n: 1 });
+  expect(() => validateNow(schema, 't', { n: 'x' })).toThrow(KilnError);
+});
 
 async function rejection(promise: Promise<unknown>): Promise<KilnError> {
   try {

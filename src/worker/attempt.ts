@@ -15,11 +15,16 @@ const INTERRUPT_ERRORS: Record<Interrupt, () => KilnError> = {
   shutdown: () => new KilnError('LEASE_LOST', 'the worker is shutting down'),
 };
 
-/** What a handler's context and runners need from the worker. */
+/** Artifact access, shared by every attempt of a worker (no closures per attempt). */
 export interface ArtifactAccess {
-  write(name: string, data: Uint8Array, contentType: string | null): Promise<void>;
-  list(): Promise<ArtifactInfo[]>;
-  read(name: string): Promise<Buffer>;
+  write(
+    attempt: Attempt,
+    name: string,
+    data: Uint8Array,
+    contentType: string | null,
+  ): Promise<void>;
+  list(attempt: Attempt): Promise<ArtifactInfo[]>;
+  read(attempt: Attempt, name: string): Promise<Buffer>;
 }
 
 /**
@@ -35,12 +40,12 @@ export class Attempt {
   readonly startedMs = Date.now();
   lastAliveMs = this.startedMs;
   interrupted: Interrupt | undefined;
-  readonly whenInterrupted: Promise<Interrupt>;
-  private resolveInterrupt!: (why: Interrupt) => void;
+  /** Set by the worker while it waits for the handler; told of an interrupt at once. */
+  private interruptListener: ((why: Interrupt) => void) | undefined;
   private controller: AbortController | undefined;
   private readonly abortListeners: ((reason: KilnError) => void)[] = [];
   timeoutTimer: NodeJS.Timeout | undefined;
-  readonly artifacts: ArtifactAccess;
+  private readonly artifacts: ArtifactAccess;
   private readonly onDirty: (attempt: Attempt) => void;
 
   constructor(
@@ -55,9 +60,24 @@ export class Attempt {
     this.definition = definition;
     this.artifacts = artifacts;
     this.onDirty = onDirty;
-    this.whenInterrupted = new Promise((resolve) => {
-      this.resolveInterrupt = resolve;
-    });
+  }
+
+  /** Calls `listener` on interrupt (at once if the attempt was interrupted already). */
+  onInterrupt(listener: (why: Interrupt) => void): void {
+    this.interruptListener = listener;
+    if (this.interrupted) listener(this.interrupted);
+  }
+
+  writeArtifact(name: string, data: Uint8Array, contentType: string | null): Promise<void> {
+    return this.artifacts.write(this, name, data, contentType);
+  }
+
+  listArtifacts(): Promise<ArtifactInfo[]> {
+    return this.artifacts.list(this);
+  }
+
+  readArtifact(name: string): Promise<Buffer> {
+    return this.artifacts.read(this, name);
   }
 
   get signal(): AbortSignal {
@@ -78,7 +98,7 @@ export class Attempt {
     const reason = INTERRUPT_ERRORS[why]();
     this.controller?.abort(reason);
     for (const l of this.abortListeners) l(reason);
-    this.resolveInterrupt(why);
+    this.interruptListener?.(why);
   }
 
   interruptError(): KilnError {

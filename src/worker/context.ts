@@ -1,5 +1,5 @@
 import { assertArtifactName } from '../core/artifact-name.ts';
-import type { JobContext } from '../core/define-job.ts';
+import type { ArtifactWriter, JobContext } from '../core/define-job.ts';
 import type { LogEntry } from '../core/model.ts';
 import type { Attempt } from './attempt.ts';
 
@@ -34,9 +34,14 @@ export function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data) : data;
 }
 
-/** The context an inline handler gets; every call lands in the attempt's buffer. */
+/**
+ * The context an inline handler gets; every call lands in the attempt's buffer. Its
+ * methods are closures, not prototype methods, so handlers may destructure them
+ * (`run: async ({ params, progress }) => …`); the artifacts object is made on first use.
+ */
 export function createContext(attempt: Attempt, params: unknown): JobContext {
   const { job, buffer } = attempt;
+  let artifacts: ArtifactWriter | undefined;
   return {
     jobId: job.id,
     type: job.type,
@@ -64,14 +69,17 @@ export function createContext(attempt: Attempt, params: unknown): JobContext {
       buffer.spend(spent.tokens, spent.costUsd);
       attempt.touched();
     },
-    artifacts: {
-      async write(name, data, options) {
-        assertArtifactName(name);
-        await attempt.artifacts.write(name, toBytes(data), options?.contentType ?? null);
-        attempt.touched();
-      },
-      list: () => attempt.artifacts.list(),
-      read: (name) => attempt.artifacts.read(name),
+    get artifacts() {
+      artifacts ??= {
+        async write(name, data, options) {
+          assertArtifactName(name);
+          await attempt.writeArtifact(name, toBytes(data), options?.contentType ?? null);
+          attempt.touched();
+        },
+        list: () => attempt.listArtifacts(),
+        read: (name) => attempt.readArtifact(name),
+      };
+      return artifacts;
     },
   } as JobContext;
 }

@@ -36,6 +36,11 @@ export class WorkerEvents {
     return () => set.delete(listener as (payload: never) => void);
   }
 
+  /** Lets hot paths skip building a payload nobody listens to. */
+  listening(event: WorkerEvent): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
   emit<E extends WorkerEvent>(event: E, payload: WorkerEventMap[E]): void {
     const set = this.listeners.get(event);
     if (!set) return;

@@ -3,7 +3,7 @@ import type { AnyJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { validateParams } from '../core/schema.ts';
 import type { ClaimedJob, Fence, ProgressFlush, Settle, Store, TurnInput } from '../store/store.ts';
-import { Attempt } from './attempt.ts';
+import { type ArtifactAccess, Attempt } from './attempt.ts';
 import { WorkerEvents } from './events.ts';
 import { isDeadLocalWorker, newWorkerId } from './liveness.ts';
 import { decide, type Outcome } from './outcome.ts';
@@ -287,16 +287,22 @@ export class Worker {
   private pendingTypes: string[] = [];
 
   private afterTurn(input: TurnInput, settled: boolean[], reaped: boolean[], lost: Fence[]): void {
+    const complete = this.events.listening('job:complete');
     for (let i = 0; i < input.settles.length; i++) {
       const s = input.settles[i]!;
-      const base = { id: s.fence.id, type: this.pendingTypes[i] ?? '', attempt: s.fence.attempt };
+      const type = this.pendingTypes[i] ?? '';
       if (!settled[i]) this.events.emit('lease:lost', s.fence);
-      else if (s.kind === 'complete') this.events.emit('job:complete', base);
-      else if (s.kind === 'fail' || s.kind === 'reschedule') {
+      else if (s.kind === 'complete') {
+        if (complete)
+          this.events.emit('job:complete', { id: s.fence.id, type, attempt: s.fence.attempt });
+      } else if (s.kind === 'fail' || s.kind === 'reschedule') {
+        const retrying = s.kind === 'reschedule';
         this.events.emit('job:fail', {
-          ...base,
+          id: s.fence.id,
+          type,
+          attempt: s.fence.attempt,
           error: s.error,
-          retrying: s.kind === 'reschedule',
+          retrying,
         });
       }
     }
@@ -320,31 +326,32 @@ export class Worker {
     this.idleTimer = setTimeout(() => this.queueTurn(), wait);
   }
 
+  /** Artifact access for every attempt of this worker, fenced by the attempt's lease. */
+  private readonly artifacts: ArtifactAccess = {
+    write: async (attempt, name, data, contentType) => {
+      if (!(await this.store.writeArtifact(attempt.fence, name, data, contentType))) {
+        throw new KilnError(
+          'LEASE_LOST',
+          'the attempt no longer holds the job: artifact not written',
+        );
+      }
+    },
+    list: (attempt) => this.store.listArtifacts(attempt.job.id),
+    read: async (attempt, name) => {
+      const data = await this.store.readArtifact(attempt.job.id, name);
+      if (data === null) {
+        throw new KilnError(
+          'ARTIFACT_NOT_FOUND',
+          `job ${attempt.job.id} has no artifact \`${name}\``,
+        );
+      }
+      return data;
+    },
+  };
+
   private startAttempt(job: ClaimedJob): void {
     const definition = this.definitions.get(job.type)!;
-    const attempt = new Attempt(
-      job,
-      this.id,
-      definition,
-      {
-        write: async (name, data, contentType) => {
-          if (!(await this.store.writeArtifact(attempt.fence, name, data, contentType))) {
-            throw new KilnError(
-              'LEASE_LOST',
-              'the attempt no longer holds the job: artifact not written',
-            );
-          }
-        },
-        list: () => this.store.listArtifacts(job.id),
-        read: async (name) => {
-          const data = await this.store.readArtifact(job.id, name);
-          if (data === null)
-            throw new KilnError('ARTIFACT_NOT_FOUND', `job ${job.id} has no artifact \`${name}\``);
-          return data;
-        },
-      },
-      this.markDirty,
-    );
+    const attempt = new Attempt(job, this.id, definition, this.artifacts, this.markDirty);
     // A job cancelled and retried can come back to this worker while its cancelled
     // attempt still runs (a handler that ignores its signal): that attempt is lost.
     const previous = this.active.get(job.id);
@@ -353,29 +360,45 @@ export class Worker {
     if (definition.timeoutMs !== undefined) {
       attempt.timeoutTimer = setTimeout(() => attempt.interrupt('timeout'), definition.timeoutMs);
     }
-    this.events.emit('job:start', { id: job.id, type: job.type, attempt: job.attempt });
-    void this.execute(attempt);
+    if (this.events.listening('job:start')) {
+      this.events.emit('job:start', { id: job.id, type: job.type, attempt: job.attempt });
+    }
+    this.execute(attempt);
   }
 
-  private async execute(attempt: Attempt): Promise<void> {
+  /**
+   * Runs the handler and settles on whichever comes first: its outcome, or an interrupt
+   * (a lost attempt settles nothing; a timed-out one fails; a shut-down one is released).
+   */
+  private execute(attempt: Attempt): void {
     const { job, definition } = attempt;
-    let outcome: Outcome | 'lost';
+    let finished = false;
+    const finish = (outcome: Outcome | 'lost') => {
+      if (finished) return;
+      finished = true;
+      this.finishAttempt(attempt, outcome);
+    };
+    attempt.onInterrupt((why) => {
+      if (why === 'lost') finish('lost');
+      else if (why === 'shutdown') finish({ released: true });
+      else finish({ ok: false, error: attempt.interruptError() });
+    });
+    const run = (params: unknown): Promise<Outcome> =>
+      definition.isolation === 'process'
+        ? runInProcess(attempt, params, { killGraceMs: this.o.killGraceMs })
+        : runInline(attempt, params);
     try {
       // Stored params may predate the code: check them again before running.
-      const params = await validateParams(definition.params, job.type, job.params);
-      const run =
-        definition.isolation === 'process'
-          ? runInProcess(attempt, params, { killGraceMs: this.o.killGraceMs })
-          : runInline(attempt, params);
-      const first = await Promise.race([run, attempt.whenInterrupted]);
-      if (typeof first === 'string') {
-        if (first === 'lost') outcome = 'lost';
-        else if (first === 'shutdown') outcome = { released: true };
-        else outcome = { ok: false, error: attempt.interruptError() };
-      } else outcome = first;
+      const params = validateParams(definition.params, job.type, job.params);
+      const outcome = params instanceof Promise ? params.then(run) : run(params);
+      outcome.then(finish, (error: unknown) => finish({ ok: false, error }));
     } catch (error) {
-      outcome = { ok: false, error };
+      finish({ ok: false, error });
     }
+  }
+
+  private finishAttempt(attempt: Attempt, outcome: Outcome | 'lost'): void {
+    const { job, definition } = attempt;
     clearTimeout(attempt.timeoutTimer);
     if (this.active.get(job.id) === attempt) this.active.delete(job.id);
     // Progress reported just before the end is written in the same transaction, first.

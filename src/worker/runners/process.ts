@@ -78,11 +78,11 @@ export function runInProcess(
           } catch {}
           return;
         case 'artifact-write':
-          return reply(m.id, attempt.artifacts.write(m.name, m.data, m.contentType));
+          return reply(m.id, attempt.writeArtifact(m.name, m.data, m.contentType));
         case 'artifact-list':
-          return reply(m.id, attempt.artifacts.list());
+          return reply(m.id, attempt.listArtifacts());
         case 'artifact-read':
-          return reply(m.id, attempt.artifacts.read(m.name));
+          return reply(m.id, attempt.readArtifact(m.name));
         case 'done': {
           if (m.ok) return finish({ ok: true, result: m.result });
           const error = Object.assign(new Error(m.error.message), m.error);

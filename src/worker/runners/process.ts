@@ -1,11 +1,15 @@
 import { fork } from 'node:child_process';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KilnError } from '../../core/errors.ts';
 import type { Attempt } from '../attempt.ts';
 import type { Outcome } from '../outcome.ts';
 import type { FromChild, ToChild } from './protocol.ts';
 
-const CHILD_ENTRY = fileURLToPath(new URL('./child-entry.ts', import.meta.url));
+// `.ts` when run from source, `.js` from the build: the entry has this module's extension.
+const CHILD_ENTRY = fileURLToPath(
+  new URL(`./child-entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 export interface ProcessRunnerOptions {
   /** After an abort, how long the child may take to stop before it is killed. */

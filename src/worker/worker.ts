@@ -15,7 +15,7 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Only these job types (default: every type the instance knows). */
   types?: string[];
-  /** Lease length; a dead worker's job runs again this long after its last renewal. Default 9 s. */
+  /** Lease length; a hung worker's job runs again this long after its last renewal. Default 8 s. */
   leaseMs?: number;
   /** How often leases are renewed, in one statement for all of them. Default 5 s. */
   renewEveryMs?: number;
@@ -29,7 +29,7 @@ export interface WorkerOptions {
   detectDeadWorkers?: boolean;
   /** How often the worker checks that it still holds its jobs (cancel detection). Default 250 ms. */
   leaseCheckEveryMs?: number;
-  /** Shortest gap between two progress writes of this worker. Default 2 ms. */
+  /** Shortest gap between two progress writes of this worker. Default 1 ms. */
   progressFlushMs?: number;
   /** How often retention runs; 0 turns it off for this worker. Default 60 s. */
   pruneEveryMs?: number;
@@ -59,7 +59,11 @@ const WORKER_OPTIONS = [
   'handleSignals',
 ] as const;
 
-export const DEFAULT_LEASE_MS = 9_000;
+/**
+ * 8 s: renewed every 5 s, a lease survives a 3 s stall of the worker's event loop, and a
+ * hung or unreachable worker's job runs again within 10 s (8 s + reaper + first backoff).
+ */
+export const DEFAULT_LEASE_MS = 8_000;
 
 /**
  * Claims due jobs and runs them. All store writes of one event-loop turn (settles,
@@ -106,7 +110,7 @@ export class Worker {
       reapEveryMs: options.reapEveryMs ?? 500,
       detectDeadWorkers: options.detectDeadWorkers ?? true,
       leaseCheckEveryMs: options.leaseCheckEveryMs ?? 250,
-      progressFlushMs: options.progressFlushMs ?? 2,
+      progressFlushMs: options.progressFlushMs ?? 1,
       pruneEveryMs: options.pruneEveryMs ?? 60_000,
       idlePollMs: options.idlePollMs ?? 1_000,
       graceMs: options.graceMs ?? 10_000,

@@ -1,0 +1,60 @@
+/** Messages between the bench process and its worker and watcher child processes (IPC). */
+import type { Durability } from '../../src/index.ts';
+
+export type WorkerMode = 'drain' | 'latency' | 'progress' | 'hold';
+
+export interface WorkerConfig {
+  /** Store URL, `sqlite:<path>`. */
+  store: string;
+  durability: Durability;
+  mode: WorkerMode;
+  /** Passed to kiln.work(); omitted means the worker's default. */
+  concurrency?: number;
+  /** drain, progress: report `done` once this many jobs completed. */
+  expect?: number;
+}
+
+export interface WatcherConfig {
+  store: string;
+  durability: Durability;
+  /** Stop once this many distinct jobs were seen completed. */
+  expect: number;
+}
+
+/** One job change as the watcher saw it: [job id, attempt, progress, state, seen at]. */
+export type Observation = [string, number, number, string, number];
+
+export type ParentMessage = { type: 'start' } | { type: 'stop' };
+
+export type ChildMessage =
+  | { type: 'ready'; pid: number; rssBytes: number }
+  | {
+      type: 'done';
+      /** When the worker was started (the start message arrived), nowMs(). */
+      startMs: number;
+      /** First handler start (job:start event). */
+      firstStartMs: number;
+      /** The commit that completed the last expected job (job:complete event). */
+      lastCompleteMs: number;
+      completed: number;
+      failed: number;
+      rssBytes: number;
+    }
+  | { type: 'started'; attempt: number; atMs: number }
+  /** This worker reclaimed another worker's expired attempt (job:stalled). */
+  | { type: 'stalled'; attempt: number; atMs: number }
+  | {
+      type: 'report';
+      latency: [number, number][];
+      progress: [string, number[]][];
+      observations: Observation[];
+      /** Highest process.memoryUsage.rss() seen by a 10 ms sampler. */
+      sampledPeakRssBytes: number;
+      /** VmHWM from /proc/self/status (peak resident set), when available. */
+      vmHwmBytes: number | null;
+      workerErrors: number;
+      firstError: string | null;
+      /** process.cpuUsage() of the child, microseconds. */
+      cpu: { user: number; system: number };
+    }
+  | { type: 'error'; message: string };

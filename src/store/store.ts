@@ -77,8 +77,12 @@ export interface Store {
     data: Uint8Array,
     contentType: string | null,
   ): Promise<boolean>;
-  /** Earliest run_at of a pending job (ms), to sleep until it; null when none. */
-  nextRunAtMs(): Promise<number | null>;
+  /**
+   * Earliest run_at (ms) of a pending job due after `afterMs`, to sleep until it; null
+   * when none. Jobs due by then that a claim left behind (types this worker does not run,
+   * paused batches) are not "next": a worker must not spin on them.
+   */
+  nextRunAtMs(afterMs: number): Promise<number | null>;
 
   // ---- the change feed ----------------------------------------------------------
   /** The feed position of the last committed change. */

@@ -241,11 +241,13 @@ export class Worker {
     try {
       const input = this.collectTurn();
       if (input === null) return;
+      // Jobs due by now are claimed by this turn if this worker can claim them at all.
+      const claimedUpToMs = this.store.nowMs();
       const result = await this.store.turn(input);
       this.afterTurn(input, result.settled, result.reaped, result.lostFences);
       for (const job of result.claimed) this.startAttempt(job);
       if (input.claim && result.claimed.length === input.claim.limit) this.turnAgain = true;
-      else if (input.claim) await this.sleepUntilDue();
+      else if (input.claim) await this.sleepUntilDue(claimedUpToMs);
     } catch (error) {
       this.events.emit('error', { error });
       // The store was busy or failed: try again shortly rather than spin.
@@ -318,14 +320,17 @@ export class Worker {
     for (const fence of lost) this.loseLease(fence);
   }
 
-  private async sleepUntilDue(): Promise<void> {
+  /**
+   * Sleeps until the next job comes due, at most `idlePollMs`. A job that came due
+   * between the claim and now is "next" with no wait: it is claimed on the next turn.
+   */
+  private async sleepUntilDue(claimedUpToMs: number): Promise<void> {
     clearTimeout(this.idleTimer);
-    const next = await this.store.nextRunAtMs();
-    const now = this.store.nowMs();
+    const next = await this.store.nextRunAtMs(claimedUpToMs);
     const wait =
-      next === null || next <= now
+      next === null
         ? this.o.idlePollMs
-        : Math.min(this.o.idlePollMs, Math.max(1, next - now));
+        : Math.min(this.o.idlePollMs, Math.max(0, next - this.store.nowMs()));
     // Not unref'd: a running worker keeps its process alive until stopped.
     this.idleTimer = setTimeout(() => this.queueTurn(), wait);
   }

@@ -179,8 +179,8 @@ export class SqliteStore implements Store {
       throw error;
     }
   }
-  async nextRunAtMs(): Promise<number | null> {
-    return worker.nextRunAtMs(this.c);
+  async nextRunAtMs(afterMs: number): Promise<number | null> {
+    return worker.nextRunAtMs(this.c, afterMs);
   }
   async currentSeq(): Promise<number> {
     return feed.currentSeq(this.c);

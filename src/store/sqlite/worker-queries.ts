@@ -334,9 +334,10 @@ export function expiredLeases(c: SqliteConnection, limit: number): ExpiredAttemp
     }));
 }
 
-export function nextRunAtMs(c: SqliteConnection): number | null {
+export function nextRunAtMs(c: SqliteConnection, afterMs: number): number | null {
   const row = c.get<{ at: number | null }>(
-    `SELECT min(run_at_ms) AS at FROM jobs WHERE state = 'pending'`,
+    `SELECT min(run_at_ms) AS at FROM jobs WHERE state = 'pending' AND run_at_ms > ?`,
+    afterMs,
   );
   return row?.at ?? null;
 }

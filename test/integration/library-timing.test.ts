@@ -1,0 +1,59 @@
+/**
+ * When an idle worker wakes: delayed jobs start when they come due (not a poll interval
+ * later), and a due job the worker cannot run does not make it spin.
+ */
+import { expect, test } from 'vitest';
+import { z } from 'zod';
+import { defineJob } from '../../src/index.ts';
+import { waitFor } from '../support/helpers.ts';
+import { useKiln } from '../support/library.ts';
+
+const openKiln = useKiln();
+
+const starts = new Map<string, number>();
+const stamp = defineJob({
+  type: 'stamp',
+  params: z.object({ key: z.string() }),
+  run: (ctx) => {
+    starts.set(ctx.params.key, Date.now());
+  },
+});
+const other = defineJob({ type: 'other', params: z.object({}), run: () => null });
+
+test('delayed jobs start within a few milliseconds of their runAt, with the default 1 s idle poll', async () => {
+  const { kiln, work } = await openKiln({ jobs: [stamp] });
+  work({ idlePollMs: 1_000 });
+  const base = Date.now() + 200;
+  const due = new Map<string, number>();
+  for (let i = 0; i < 12; i++) {
+    const runAt = base + i * 37;
+    due.set(`k${i}`, runAt);
+    await kiln.enqueue(stamp, { key: `k${i}` }, { runAt });
+  }
+  await waitFor(() => starts.size === 12, { what: 'all delayed jobs to start' });
+  const lags = [...due].map(([key, runAt]) => starts.get(key)! - runAt);
+  // Never early; and late by far less than the idle poll (a missed wake-up costs ~1 s).
+  expect(Math.min(...lags)).toBeGreaterThanOrEqual(0);
+  expect(Math.max(...lags)).toBeLessThan(400);
+});
+
+test('a due job of a type this worker does not run does not make it spin', async () => {
+  const { kiln, work } = await openKiln({ jobs: [stamp, other] });
+  await kiln.enqueue(other, {});
+  const store = kiln.store;
+  let turns = 0;
+  const turn = store.turn.bind(store);
+  store.turn = (input) => {
+    turns++;
+    return turn(input);
+  };
+  work({ types: ['stamp'], idlePollMs: 1_000 });
+  // Wait for a real event (a job of its own type runs) rather than for time to pass.
+  await kiln.enqueue(stamp, { key: 'mine' });
+  await waitFor(() => starts.has('mine'), { what: 'the worker to run its own job' });
+  const before = turns;
+  await kiln.enqueue(stamp, { key: 'mine-2' }, { runAt: Date.now() + 300 });
+  await waitFor(() => starts.has('mine-2'), { what: 'the delayed job' });
+  // About 300 ms idle with a due foreign job in the queue: a handful of turns, not thousands.
+  expect(turns - before).toBeLessThan(20);
+});

@@ -1,5 +1,6 @@
 /** The bench process's side of a child process: spawn, message, wait, kill. */
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { addChildCpu } from './cpu.ts';
 import type { ChildMessage, ParentMessage } from './protocol.ts';
@@ -28,10 +29,17 @@ export class Child {
   private readonly waiters: Waiter[] = [];
   private exitedWith: string | undefined;
 
-  /** Runs `bench/support/<script>.ts` on this Node (process.execPath) with an IPC channel. */
+  /**
+   * Runs `bench/support/<script>` on this Node (process.execPath) with an IPC channel:
+   * compiled (`npm run bench` builds bench/.build first), as users run workers, so the
+   * figures (RSS above all) do not include Node's TypeScript stripper; else the source.
+   */
   constructor(name: string, script: string, config: object) {
     this.name = name;
-    const path = fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
+    const built = fileURLToPath(new URL(`../.build/bench/support/${script}.js`, import.meta.url));
+    const path = existsSync(built)
+      ? built
+      : fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
     const childArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     this.proc = fork(path, [JSON.stringify(config)], {
       execPath: process.execPath,

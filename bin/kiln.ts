@@ -15,6 +15,7 @@ import {
   type Durability,
   Kiln,
   KilnError,
+  suggestName,
   type TemplateDefinition,
 } from '../src/index.ts';
 
@@ -79,7 +80,7 @@ function parse(command: string, args: string[]) {
     const message = error instanceof Error ? error.message : String(error);
     const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
     if (unknown) {
-      const hint = suggest(unknown.replace(/^-+/, ''), Object.keys(WORKER_OPTIONS));
+      const hint = suggestName(unknown.replace(/^-+/, ''), Object.keys(WORKER_OPTIONS));
       throw new UsageError(
         `unknown option ${unknown}${hint ? `, did you mean --${hint}?` : ''}`,
         command,
@@ -95,25 +96,6 @@ function parse(command: string, args: string[]) {
     }
     throw new UsageError(message, command);
   }
-}
-
-/** The nearest known name within a couple of edits, for "did you mean". */
-function suggest(name: string, known: string[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let diagonal = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const above = row[j]!;
-        row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-        diagonal = above;
-      }
-    }
-    return row[b.length]!;
-  };
-  const best = known.map((k) => ({ k, d: distance(name, k) })).sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.k : undefined;
 }
 
 function positiveInteger(name: string, raw: string): number {
@@ -271,7 +253,7 @@ async function main(argv: string[]): Promise<void> {
     current = command;
     return worker(rest);
   }
-  const hint = suggest(command, ['worker']);
+  const hint = suggestName(command, ['worker']);
   throw new UsageError(
     `unknown command \`${command}\`${hint ? `, did you mean \`${hint}\`?` : ''}`,
   );

@@ -23,6 +23,7 @@ export {
   type ResultOf,
   type RetryPolicy,
   type StoredError,
+  suggestName,
   type TemplateDefinition,
   TRANSITIONS,
 } from './core/index.ts';

@@ -8,7 +8,7 @@ import {
   NonRetryableError,
 } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
-import { Gates, useKiln, waitForJob } from '../support/library.ts';
+import { Gates, rejection, useKiln, waitForJob } from '../support/library.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
 
 const openKiln = useKiln();
@@ -51,16 +51,6 @@ const jobs = [...testJobs, gatedJob, lessonJob];
 
 let keyCounter = 0;
 const newKey = () => `k${++keyCounter}`;
-
-async function rejection(promise: Promise<unknown>): Promise<KilnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KilnError) return error;
-    throw error;
-  }
-  throw new Error('expected a KilnError');
-}
 
 describe('creating batches', () => {
   test('from a list: one job per entry, each with its own name and priority', async () => {

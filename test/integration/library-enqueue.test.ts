@@ -1,20 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { defineJob, Kiln, KilnError } from '../../src/index.ts';
-import { useKiln, waitForJob } from '../support/library.ts';
+import { rejection, useKiln, waitForJob } from '../support/library.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
 
 const openKiln = useKiln();
-
-async function rejection(promise: Promise<unknown>): Promise<KilnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KilnError) return error;
-    throw error;
-  }
-  throw new Error('expected a KilnError');
-}
 
 async function countJobs(kiln: Awaited<ReturnType<typeof openKiln>>['kiln']): Promise<number> {
   return (await kiln.jobs.list({ limit: 1_000 })).items.length;

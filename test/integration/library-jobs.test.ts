@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { newId } from '../../src/core/ids.ts';
 import { defineJob, type Job, KilnError } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
-import { Gates, useKiln, waitForJob } from '../support/library.ts';
+import { Gates, rejection, useKiln, waitForJob } from '../support/library.ts';
 import { richJob } from '../support/library-jobs.ts';
 import { testJob, testJobs, watchedJob } from '../support/test-jobs.ts';
 
@@ -108,16 +108,6 @@ const jobs = [
 
 let keys = 0;
 const newKey = () => `j${++keys}`;
-
-async function rejection(promise: Promise<unknown>): Promise<KilnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KilnError) return error;
-    throw error;
-  }
-  throw new Error('expected a KilnError');
-}
 
 describe('reading jobs', () => {
   test('get returns null for an unknown id', async () => {

@@ -8,6 +8,7 @@ import {
   type ChangeEvent,
   type Job,
   Kiln,
+  KilnError,
   type KilnOptions,
   type Worker,
   type WorkerOptions,
@@ -145,4 +146,15 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The KilnError a promise rejects with (anything else is rethrown; fulfilling fails). */
+export async function rejection(promise: Promise<unknown>): Promise<KilnError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof KilnError) return error;
+    throw error;
+  }
+  throw new Error('expected a KilnError');
 }

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { KilnError } from '../../src/core/errors.ts';
 import { validateParams as validateNow } from '../../src/core/schema.ts';
+import { rejection } from '../support/library.ts';
 
 /** Sync validators answer synchronously (and throw); the tests read both ways as a promise. */
 const validateParams = async (...args: Parameters<typeof validateNow>) => validateNow(...args);
@@ -12,16 +13,6 @@ test('a synchronous validator validates synchronously: no promise per job in bul
   expect(validateNow(schema, 't', { n: 1 })).toEqual({ n: 1 });
   expect(() => validateNow(schema, 't', { n: 'x' })).toThrow(KilnError);
 });
-
-async function rejection(promise: Promise<unknown>): Promise<KilnError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KilnError) return error;
-    throw error;
-  }
-  throw new Error('expected a KilnError');
-}
 
 /**
  * A Standard Schema written by hand, without any validation library: Kiln must depend

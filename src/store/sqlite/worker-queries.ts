@@ -57,49 +57,17 @@ function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'ex
   const now = tx.nowMs;
   const seq = tx.seq();
   const f = s.fence;
+  // The statement's leading parameters, as listed beside settleSql; the fence follows.
+  const lead =
+    s.kind === 'complete'
+      ? [s.result === undefined ? null : JSON.stringify(s.result), now, now, seq]
+      : s.kind === 'reschedule'
+        ? [JSON.stringify(s.error), now + Math.max(0, Math.round(s.delayMs)), seq]
+        : s.kind === 'fail'
+          ? [JSON.stringify(s.error), now, now, seq]
+          : [seq];
   const stmt = c.stmt(SETTLE_SQL[which][s.kind]);
-  let changes: number | bigint;
-  switch (s.kind) {
-    case 'complete':
-      changes = stmt.run(
-        s.result === undefined ? null : JSON.stringify(s.result),
-        now,
-        now,
-        seq,
-        f.id,
-        f.attempt,
-        f.owner,
-        now,
-      ).changes;
-      break;
-    case 'reschedule':
-      changes = stmt.run(
-        JSON.stringify(s.error),
-        now + Math.max(0, Math.round(s.delayMs)),
-        seq,
-        f.id,
-        f.attempt,
-        f.owner,
-        now,
-      ).changes;
-      break;
-    case 'fail':
-      changes = stmt.run(
-        JSON.stringify(s.error),
-        now,
-        now,
-        seq,
-        f.id,
-        f.attempt,
-        f.owner,
-        now,
-      ).changes;
-      break;
-    case 'release':
-      changes = stmt.run(seq, f.id, f.attempt, f.owner, now).changes;
-      break;
-  }
-  return Number(changes) === 1;
+  return Number(stmt.run(...lead, f.id, f.attempt, f.owner, now).changes) === 1;
 }
 
 const FLUSH = `UPDATE jobs SET

@@ -1,12 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import {
-  type Batch,
-  defineJob,
-  defineTemplate,
-  KilnError,
-  NonRetryableError,
-} from '../../src/index.ts';
+import { type Batch, defineJob, defineTemplate, NonRetryableError } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
 import { Gates, rejection, useKiln, waitForJob } from '../support/library.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';

@@ -119,17 +119,6 @@ function applyFlush(c: SqliteConnection, tx: Tx, f: ProgressFlush): boolean {
   return held;
 }
 
-interface ClaimRow {
-  id: string;
-  type: string;
-  name: string | null;
-  params: string;
-  batch_id: string | null;
-  attempt: number;
-  max_attempts: number;
-  checkpoint: string | null;
-}
-
 // Walks jobs_pending in claim order (priority, then age) and stops at LIMIT. The paused
 // check is a primary-key probe per candidate, only for jobs in a batch.
 const DUE = `state = 'pending' AND run_at_ms <= ?1 AND type IN (SELECT value FROM json_each(?2))

@@ -348,29 +348,31 @@ export class Kiln {
     list: async (options: { limit?: number; cursor?: string | null } = {}): Promise<Page<Batch>> =>
       this.store.listBatches({ limit: pageLimit(options.limit), cursor: options.cursor ?? null }),
     /** No new claims for the batch's jobs; running ones finish. */
-    pause: async (id: string): Promise<Batch> => this.batchAction(id, { paused: true }),
-    resume: async (id: string): Promise<Batch> => this.batchAction(id, { paused: false }),
+    pause: async (id: string): Promise<Batch> => this.setPaused(id, true),
+    resume: async (id: string): Promise<Batch> => this.setPaused(id, false),
     /** Pending jobs are cancelled; running ones are cancelled and their signals fire. */
     cancel: async (id: string): Promise<Batch> => {
-      await this.batchAction(id, { cancelled: true });
       await this.store.cancelJobs({ batchId: id });
-      return (await this.store.getBatch(id))!;
+      return this.existingBatch(id);
     },
     /** Failed jobs of the batch go back to pending, attempts reset. */
     retryFailed: async (id: string): Promise<Batch> => {
-      await this.batchAction(id, { cancelled: false });
       await this.store.retryJobs({ batchId: id }, false);
-      return (await this.store.getBatch(id))!;
+      return this.existingBatch(id);
     },
   };
 
-  private async batchAction(
-    id: string,
-    change: { paused?: boolean; cancelled?: boolean },
-  ): Promise<Batch> {
-    if (!(await this.store.updateBatch(id, change)))
+  private async existingBatch(id: string): Promise<Batch> {
+    const batch = await this.store.getBatch(id);
+    if (!batch) throw new KilnError('BATCH_NOT_FOUND', `no batch ${id}`);
+    return batch;
+  }
+
+  private async setPaused(id: string, paused: boolean): Promise<Batch> {
+    if (!(await this.store.pauseBatch(id, paused))) {
       throw new KilnError('BATCH_NOT_FOUND', `no batch ${id}`);
-    return (await this.store.getBatch(id))!;
+    }
+    return this.existingBatch(id);
   }
 
   readonly templates = {

@@ -38,14 +38,20 @@ export interface Store {
   readArtifact(jobId: string, name: string): Promise<Buffer | null>;
 
   // ---- acting on jobs and batches ------------------------------------------------
-  /** Cancels the pending and running jobs among `target`; returns the ids cancelled. */
+  /**
+   * Cancels the pending and running jobs among `target`; returns the ids cancelled. A
+   * batch target also marks the batch cancelled, in the same transaction.
+   */
   cancelJobs(target: JobTarget): Promise<string[]>;
-  /** Moves failed (and, with `includeCancelled`, cancelled) jobs back to pending, attempts reset. */
+  /**
+   * Moves failed (and, with `includeCancelled`, cancelled) jobs back to pending, with a
+   * fresh attempt budget. A batch target also clears the batch's cancelled mark.
+   */
   retryJobs(target: JobTarget, includeCancelled: boolean): Promise<string[]>;
   /** Deletes a job that is not running, with its logs and artifacts. */
   deleteJob(id: string): Promise<'deleted' | 'running' | 'missing'>;
-  /** Sets the batch's paused or cancelled flag; false if there is no such batch. */
-  updateBatch(id: string, change: { paused?: boolean; cancelled?: boolean }): Promise<boolean>;
+  /** Pauses (no new claims) or resumes a batch; false if there is no such batch. */
+  pauseBatch(id: string, paused: boolean): Promise<boolean>;
 
   // ---- templates ------------------------------------------------------------------
   upsertTemplate(template: NewTemplate): Promise<Template>;

@@ -285,6 +285,21 @@ describe('batch aggregate', () => {
 });
 
 describe('batch actions', () => {
+  test('cancel marks the batch and cancels its jobs in one transaction (one feed seq)', async () => {
+    const { kiln } = await openKiln({ jobs });
+    const batch = await kiln.batches.create({
+      jobs: [
+        { type: 'test', params: { action: 'succeed' } },
+        { type: 'test', params: { action: 'succeed' } },
+      ],
+    });
+    const cancelled = await kiln.batches.cancel(batch.id);
+    expect(cancelled.state).toBe('cancelled');
+    const { items } = await kiln.jobs.list({ batchId: batch.id });
+    expect(items.map((j) => j.state)).toEqual(['cancelled', 'cancelled']);
+    expect(new Set([cancelled.seq, ...items.map((j) => j.seq)]).size).toBe(1);
+  });
+
   test('pause: no new claims while paused, running jobs finish; resume runs the rest', async () => {
     const { kiln, work } = await openKiln({ jobs });
     const keys = [newKey(), newKey(), newKey(), newKey()];

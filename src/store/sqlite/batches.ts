@@ -89,17 +89,12 @@ export function listBatches(c: SqliteConnection, page: PageRequest): Page<Batch>
   });
 }
 
-export function updateBatch(
-  c: SqliteConnection,
-  id: string,
-  change: { paused?: boolean; cancelled?: boolean },
-): boolean {
+export function pauseBatch(c: SqliteConnection, id: string, paused: boolean): boolean {
   return c.write(
     (tx) =>
       c.run(
-        `UPDATE batches SET paused = coalesce(?, paused), cancelled = coalesce(?, cancelled), updated_seq = ? WHERE id = ?`,
-        change.paused === undefined ? null : change.paused ? 1 : 0,
-        change.cancelled === undefined ? null : change.cancelled ? 1 : 0,
+        'UPDATE batches SET paused = ?, updated_seq = ? WHERE id = ?',
+        paused ? 1 : 0,
         tx.seq(),
         id,
       ) === 1,

@@ -97,11 +97,24 @@ function targetClause(target: JobTarget): { sql: string; param: string } {
     : { sql: 'batch_id = ?', param: target.batchId };
 }
 
+/** A whole batch's cancel or retry also sets its `cancelled` flag, in the same transaction. */
+function flagBatch(c: SqliteConnection, tx: Tx, target: JobTarget, cancelled: boolean): void {
+  if ('batchId' in target) {
+    c.run(
+      'UPDATE batches SET cancelled = ?, updated_seq = ? WHERE id = ?',
+      cancelled ? 1 : 0,
+      tx.seq(),
+      target.batchId,
+    );
+  }
+}
+
 /** Pending and running jobs become cancelled; a running handler learns it from its lease check. */
 export function cancelJobs(c: SqliteConnection, target: JobTarget): string[] {
   const t = targetClause(target);
-  return c.write((tx) =>
-    c
+  return c.write((tx) => {
+    flagBatch(c, tx, target, true);
+    return c
       .all<{ id: string }>(
         `UPDATE jobs SET state = 'cancelled', finished_at_ms = ?, expires_at_ms = ? + retention_ms,
            lease_expires_at_ms = NULL, updated_seq = ?
@@ -111,8 +124,8 @@ export function cancelJobs(c: SqliteConnection, target: JobTarget): string[] {
         tx.seq(),
         t.param,
       )
-      .map((r) => r.id),
-  );
+      .map((r) => r.id);
+  });
 }
 
 export function retryJobs(
@@ -122,8 +135,9 @@ export function retryJobs(
 ): string[] {
   const t = targetClause(target);
   const states = includeCancelled ? sqlStateList('retry') : `'failed'`;
-  return c.write((tx) =>
-    c
+  return c.write((tx) => {
+    flagBatch(c, tx, target, false);
+    return c
       .all<{ id: string }>(
         // Attempt numbers keep counting, so a retried job's attempts get new fences, and the
         // budget resets. Progress stays until the next claim resets it under a new attempt
@@ -136,8 +150,8 @@ export function retryJobs(
         tx.seq(),
         t.param,
       )
-      .map((r) => r.id),
-  );
+      .map((r) => r.id);
+  });
 }
 
 export function deleteJobRows(c: SqliteConnection, tx: Tx, ids: string[]): void {

@@ -112,11 +112,8 @@ export class SqliteStore implements Store {
   async deleteJob(id: string): Promise<'deleted' | 'running' | 'missing'> {
     return retention.deleteJob(this.c, this.files, id);
   }
-  async updateBatch(
-    id: string,
-    change: { paused?: boolean; cancelled?: boolean },
-  ): Promise<boolean> {
-    return batches.updateBatch(this.c, id, change);
+  async pauseBatch(id: string, paused: boolean): Promise<boolean> {
+    return batches.pauseBatch(this.c, id, paused);
   }
   async upsertTemplate(t: NewTemplate): Promise<Template> {
     return templates.upsertTemplate(this.c, t);

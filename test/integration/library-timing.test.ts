@@ -32,9 +32,9 @@ test('delayed jobs start within a few milliseconds of their runAt, with the defa
   }
   await waitFor(() => starts.size === 12, { what: 'all delayed jobs to start' });
   const lags = [...due].map(([key, runAt]) => starts.get(key)! - runAt);
-  // Never early; and late by far less than the idle poll (a missed wake-up costs ~1 s).
+  // Never early; and late by well under the idle poll (a missed wake-up costs the full 1 s).
   expect(Math.min(...lags)).toBeGreaterThanOrEqual(0);
-  expect(Math.max(...lags)).toBeLessThan(400);
+  expect(Math.max(...lags)).toBeLessThan(700);
 });
 
 test('a due job of a type this worker does not run does not make it spin', async () => {

@@ -81,6 +81,8 @@ export class Worker {
   /** Decisions waiting for the next turn, with the job type for the events. */
   private settles: { settle: Settle; type: string }[] = [];
   private reaps: Settle[] = [];
+  /** Flushes of a turn whose transaction failed (rolled back), written first next turn. */
+  private retryFlushes: ProgressFlush[] = [];
   private readonly dirty = new Set<Attempt>();
   private turnQueued = false;
   private turnRunning = false;
@@ -137,7 +139,7 @@ export class Worker {
     }));
   }
 
-  /** Starts claiming. Resolves once the loop runs. */
+  /** Starts claiming, and returns the worker. */
   start(): this {
     this.unsubscribe = this.store.onCommit(() => this.onCommit());
     this.every(this.o.renewEveryMs, () => this.renew());
@@ -175,9 +177,11 @@ export class Worker {
       await sleep(Math.max(1, Math.min(20, deadline - Date.now())));
     }
     for (const attempt of this.active.values()) attempt.interrupt('shutdown');
-    // Let the interrupted attempts queue their releases, then write everything.
+    // Let the interrupted attempts queue their releases, then write everything. If the
+    // store keeps failing, give up after a while: leases then expire and reapers retry.
     await sleep(0);
-    while (this.turnRunning || this.settles.length > 0 || this.dirty.size > 0) {
+    const giveUpAt = Date.now() + 10_000;
+    while (this.hasUnwritten() && Date.now() < giveUpAt) {
       await this.runTurn();
       if (this.turnRunning) await sleep(1);
     }
@@ -238,19 +242,24 @@ export class Worker {
       return;
     }
     this.turnRunning = true;
+    let turn: PendingTurn | null = null;
     try {
-      const input = this.collectTurn();
-      if (input === null) return;
+      turn = this.collectTurn();
+      if (turn === null) return;
+      const { input } = turn;
       // Jobs due by now are claimed by this turn if this worker can claim them at all.
       const claimedUpToMs = this.store.nowMs();
       const result = await this.store.turn(input);
-      this.afterTurn(input, result.settled, result.reaped, result.lostFences);
+      this.afterTurn(turn, result.settled, result.reaped, result.lostFences);
       for (const job of result.claimed) this.startAttempt(job);
       if (input.claim && result.claimed.length === input.claim.limit) this.turnAgain = true;
       else if (input.claim) await this.sleepUntilDue(claimedUpToMs);
     } catch (error) {
       this.events.emit('error', { error });
-      // The store was busy or failed: try again shortly rather than spin.
+      // The store was busy or failed, and the transaction rolled back: nothing of the
+      // turn was written. Queue it again (a lost completion would run the job twice),
+      // and try again shortly rather than spin.
+      if (turn) this.requeue(turn);
       await sleep(50);
       this.turnAgain = true;
     } finally {
@@ -262,8 +271,19 @@ export class Worker {
     }
   }
 
-  private collectTurn(): TurnInput | null {
-    const flushes: ProgressFlush[] = [];
+  private hasUnwritten(): boolean {
+    return (
+      this.turnRunning ||
+      this.settles.length > 0 ||
+      this.reaps.length > 0 ||
+      this.dirty.size > 0 ||
+      this.retryFlushes.length > 0
+    );
+  }
+
+  private collectTurn(): PendingTurn | null {
+    const flushes = this.retryFlushes;
+    this.retryFlushes = [];
     if (this.dirty.size > 0) {
       for (const attempt of this.dirty) {
         const flush = attempt.buffer.take(attempt.fence);
@@ -281,22 +301,27 @@ export class Worker {
         : null;
     const empty = this.settles.length === 0 && this.reaps.length === 0 && flushes.length === 0;
     if (empty && claim === null) return null;
-    this.pendingTypes = this.settles.map((s) => s.type);
+    const types = this.settles.map((s) => s.type);
     const settles = this.settles.map((s) => s.settle);
     const reaps = this.reaps;
     this.settles = [];
     this.reaps = [];
-    return { settles, reaps, flushes, claim };
+    return { input: { settles, reaps, flushes, claim }, types };
   }
 
-  /** Job types of the settles in the turn being written, for the events. */
-  private pendingTypes: string[] = [];
+  private requeue({ input, types }: PendingTurn): void {
+    const settles = input.settles.map((settle, i) => ({ settle, type: types[i]! }));
+    this.settles = settles.concat(this.settles);
+    this.reaps = input.reaps.concat(this.reaps);
+    this.retryFlushes = input.flushes.concat(this.retryFlushes);
+  }
 
-  private afterTurn(input: TurnInput, settled: boolean[], reaped: boolean[], lost: Fence[]): void {
+  private afterTurn(turn: PendingTurn, settled: boolean[], reaped: boolean[], lost: Fence[]): void {
+    const { input, types } = turn;
     const complete = this.events.listening('job:complete');
     for (let i = 0; i < input.settles.length; i++) {
       const s = input.settles[i]!;
-      const type = this.pendingTypes[i] ?? '';
+      const type = types[i] ?? '';
       if (!settled[i]) this.events.emit('lease:lost', s.fence);
       else if (s.kind === 'complete') {
         if (complete)
@@ -487,6 +512,12 @@ export class Worker {
     }
     if (total.jobs > 0) this.events.emit('prune', total);
   }
+}
+
+/** A turn's writes, with the job type of each settle (for the events). */
+interface PendingTurn {
+  input: TurnInput;
+  types: string[];
 }
 
 function sleep(ms: number): Promise<void> {

@@ -291,3 +291,33 @@ describe('kiln.watch and close', () => {
     await loop;
   });
 });
+
+describe('a failing store', () => {
+  test('a turn whose transaction fails is written again: the completion and its progress are not lost', async () => {
+    const { kiln, work } = await openKiln({ jobs: testJobs });
+    const store = kiln.store;
+    const turn = store.turn.bind(store);
+    let failures = 0;
+    // The first turn that carries a completion fails as SQLite does when the database
+    // stays busy past the timeout: the transaction rolls back and the call throws.
+    store.turn = async (input) => {
+      if (failures === 0 && input.settles.some((s) => s.kind === 'complete')) {
+        failures++;
+        throw Object.assign(new Error('database is locked'), { code: 'ERR_SQLITE_ERROR' });
+      }
+      return turn(input);
+    };
+    const worker = work();
+    const errors: unknown[] = [];
+    worker.events.on('error', ({ error }) => errors.push(error));
+    const job = await kiln.enqueue(testJob, { action: 'progress', steps: 4, ms: 20, value: 'v' });
+    const done = await waitForJob(kiln, job.id, 'completed');
+    expect(failures).toBe(1);
+    expect(errors).toHaveLength(1);
+    // Completed by its first attempt: the failed turn was retried, not dropped (a dropped
+    // completion would leave the job running until its lease ran out, then run it again).
+    expect(done.attempt).toBe(1);
+    expect(done.result).toEqual({ value: 'v', attempt: 1 });
+    expect(done.progress).toBe(1);
+  });
+});

@@ -21,6 +21,7 @@ import type {
   Template,
 } from './core/model.ts';
 import { validateParams } from './core/schema.ts';
+import { followFeed } from './feed/follow.ts';
 import { type Durability, openStore } from './store/open.ts';
 import type { InsertedJob, NewJob, Store } from './store/store.ts';
 import { Worker, type WorkerOptions } from './worker/worker.ts';
@@ -88,8 +89,6 @@ export interface ListJobsOptions {
 }
 
 const MAX_PAGE = 1_000;
-/** How often an idle `watch()` looks at the feed even without a commit notice. */
-const WATCH_POLL_MS = 1_000;
 const ENQUEUE_OPTIONS = ['priority', 'runAt', 'idempotencyKey', 'name'] as const;
 
 /**
@@ -426,44 +425,16 @@ export class Kiln {
     if (options.batchId !== undefined) filter.batchId = options.batchId;
     if (options.jobId !== undefined) filter.jobId = options.jobId;
     const from = options.from ?? 'now';
-    let cursor = from === 'now' ? await this.store.currentSeq() : from === 'start' ? 0 : from;
+    const cursor = from === 'now' ? await this.store.currentSeq() : from === 'start' ? 0 : from;
     if (!Number.isInteger(cursor) || cursor < 0)
       throw new KilnError('INVALID_ARGUMENT', 'from must be a seq >= 0');
-    let woken = true;
-    let wake: (() => void) | undefined;
-    const poke = () => {
-      woken = true;
-      wake?.();
-    };
-    const unsubscribe = this.store.onCommit(poke);
-    options.signal?.addEventListener('abort', poke);
-    try {
-      while (!options.signal?.aborted && !this.closed) {
-        if (!woken) {
-          // The commit watcher's handles are unref'd: this ref'd timer keeps a process that
-          // only watches alive while it waits, and doubles as a safety poll.
-          let keepAlive: NodeJS.Timeout | undefined;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            keepAlive = setTimeout(resolve, WATCH_POLL_MS);
-          });
-          clearTimeout(keepAlive);
-        }
-        wake = undefined;
-        woken = false;
-        if (options.signal?.aborted || this.closed) break;
-        for (;;) {
-          const events = await this.store.changesSince(cursor, filter, 1_000);
-          if (events.length === 0) break;
-          for (const event of events) yield event;
-          cursor = events[events.length - 1]!.seq;
-          if (events.length < 1_000) break;
-        }
-      }
-    } finally {
-      unsubscribe();
-      options.signal?.removeEventListener('abort', poke);
-    }
+    yield* followFeed(
+      this.store,
+      filter,
+      cursor,
+      () => options.signal?.aborted === true || this.closed,
+      options.signal,
+    );
   }
 
   /** Starts a worker in this process. Stop it with `worker.stop()` (or `kiln.close()`). */

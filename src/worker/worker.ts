@@ -5,8 +5,9 @@ import { validateParams } from '../core/schema.ts';
 import type { ClaimedJob, Fence, ProgressFlush, Settle, Store, TurnInput } from '../store/store.ts';
 import { type ArtifactAccess, Attempt } from './attempt.ts';
 import { WorkerEvents } from './events.ts';
-import { isDeadLocalWorker, newWorkerId } from './liveness.ts';
+import { newWorkerId } from './liveness.ts';
 import { decide, type Outcome } from './outcome.ts';
+import { findStalled } from './reaper.ts';
 import { runInline } from './runners/inline.ts';
 import { runInProcess } from './runners/process.ts';
 
@@ -481,25 +482,16 @@ export class Worker {
     }
   }
 
-  /** Reclaims stalled attempts: retried with backoff, or failed when attempts are spent. */
+  /** Reclaims stalled attempts of any worker (reaper.ts); settled in the next turn. */
   private async reap(): Promise<void> {
-    if (this.o.detectDeadWorkers) {
-      for (const owner of await this.store.leaseOwners()) {
-        if (owner !== this.id && isDeadLocalWorker(owner)) await this.store.expireLeases(owner);
-      }
-    }
-    const expired = await this.store.expiredLeases(100);
-    if (expired.length === 0) return;
-    const error = new KilnError(
-      'LEASE_EXPIRED',
-      "the attempt's lease expired: its worker crashed or hung",
+    const stalled = await findStalled(
+      this.store,
+      this.definitions,
+      this.id,
+      this.o.detectDeadWorkers,
     );
-    for (const e of expired) {
-      const fence = { id: e.id, attempt: e.attempt, owner: e.owner };
-      this.reaps.push(
-        decide(fence, e.maxAttempts, this.definitions.get(e.type), { ok: false, error }),
-      );
-    }
+    if (stalled.length === 0) return;
+    this.reaps.push(...stalled);
     this.queueTurn();
   }
 

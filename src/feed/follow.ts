@@ -1,0 +1,56 @@
+import type { ChangeEvent } from '../core/model.ts';
+import type { FeedFilter, Store } from '../store/store.ts';
+
+/** How often an idle follower reads the feed even without a commit notice. */
+const POLL_MS = 1_000;
+const PAGE = 1_000;
+
+/**
+ * Follows the change feed after `afterSeq`: reads every change as soon as the store
+ * announces a commit (from any process), and at least every second. The store's rows
+ * are the truth; a notice only says when to look. Stops when `stopped()` says so.
+ */
+export async function* followFeed(
+  store: Store,
+  filter: FeedFilter,
+  afterSeq: number,
+  stopped: () => boolean,
+  signal?: AbortSignal,
+): AsyncGenerator<ChangeEvent, void, undefined> {
+  let cursor = afterSeq;
+  let woken = true;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    woken = true;
+    wake?.();
+  };
+  const unsubscribe = store.onCommit(poke);
+  signal?.addEventListener('abort', poke);
+  try {
+    while (!stopped()) {
+      if (!woken) {
+        // The commit watcher's handles are unref'd: this ref'd timer keeps a process that
+        // only watches alive while it waits, and doubles as the safety poll.
+        let keepAlive: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          keepAlive = setTimeout(resolve, POLL_MS);
+        });
+        clearTimeout(keepAlive);
+      }
+      wake = undefined;
+      woken = false;
+      if (stopped()) break;
+      for (;;) {
+        const events = await store.changesSince(cursor, filter, PAGE);
+        if (events.length === 0) break;
+        for (const event of events) yield event;
+        cursor = events[events.length - 1]!.seq;
+        if (events.length < PAGE) break;
+      }
+    }
+  } finally {
+    unsubscribe();
+    signal?.removeEventListener('abort', poke);
+  }
+}

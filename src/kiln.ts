@@ -247,7 +247,7 @@ export class Kiln {
       const cancelled = await this.store.cancelJobs({ ids: [id] });
       return this.afterAction(id, cancelled.length > 0, 'cancel');
     },
-    /** Moves a failed or cancelled job back to pending, attempts reset. */
+    /** Moves a failed or cancelled job back to pending with a fresh attempt budget. */
     retry: async (id: string): Promise<Job> => {
       const retried = await this.store.retryJobs({ ids: [id] }, true);
       return this.afterAction(id, retried.length > 0, 'retry');
@@ -354,7 +354,7 @@ export class Kiln {
       await this.store.cancelJobs({ batchId: id });
       return this.existingBatch(id);
     },
-    /** Failed jobs of the batch go back to pending, attempts reset. */
+    /** Failed jobs of the batch go back to pending, each with a fresh attempt budget. */
     retryFailed: async (id: string): Promise<Batch> => {
       await this.store.retryJobs({ batchId: id }, false);
       return this.existingBatch(id);

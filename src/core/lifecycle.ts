@@ -80,13 +80,13 @@ export const TRANSITIONS: readonly Transition[] = [
     event: 'retry',
     from: 'failed',
     to: 'pending',
-    when: 'retried by a person or the API (attempts reset)',
+    when: 'retried by a person or the API (a fresh attempt budget; attempt numbers keep counting)',
   },
   {
     event: 'retry',
     from: 'cancelled',
     to: 'pending',
-    when: 'retried by a person or the API (attempts reset)',
+    when: 'retried by a person or the API (a fresh attempt budget; attempt numbers keep counting)',
   },
 ];
 

@@ -9,7 +9,7 @@ import {
 } from './core/define-job.ts';
 import { checkOptionNames, KilnError } from './core/errors.ts';
 import { expandGrid, type Grid } from './core/grid.ts';
-import { newId } from './core/ids.ts';
+import { isId, newId } from './core/ids.ts';
 import type { JobState } from './core/lifecycle.ts';
 import type {
   ArtifactInfo,
@@ -407,6 +407,14 @@ export class Kiln {
 
   readonly artifacts = {
     list: async (jobId: string): Promise<ArtifactInfo[]> => this.store.listArtifacts(jobId),
+    /**
+     * The folder holding the job's artifact files on this machine (the embedded store
+     * keeps them beside the database), or null where the store keeps them elsewhere.
+     */
+    path: (jobId: string): string | null => {
+      if (!isId(jobId)) throw new KilnError('INVALID_ARGUMENT', `not a job id: ${String(jobId)}`);
+      return this.store.artifactFolder(jobId);
+    },
     read: async (jobId: string, name: string): Promise<Buffer> => {
       const data = await this.store.readArtifact(jobId, name);
       if (data === null)

@@ -8,7 +8,7 @@
  * Environment: KILN_STORE (store URL), KILN_PACE_MS (ms per step), KILN_TEMPLATE
  * (curriculum-grid or presentation-sample), KILN_CONCURRENCY (jobs at once).
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { type Batch, DEFAULT_STORE_URL, type Job, Kiln, KilnError } from '../index.ts';
 import { DEFAULT_PACE_MS, demoJobs, demoTemplates } from './index.ts';
 import { duration, jobLabel, TerminalProgress, usageText } from './terminal-progress.ts';
@@ -74,24 +74,7 @@ async function unfinishedBatch(kiln: Kiln, template: string): Promise<Batch | un
   );
 }
 
-/**
- * Where the SQLite store keeps artifact files: an `artifacts` folder beside the
- * database file (see src/store/sqlite). Other stores serve them through the API only.
- */
-function artifactsDir(storeUrl: string): string | null {
-  if (!storeUrl.startsWith('sqlite:')) return null;
-  return join(
-    dirname(resolve(storeUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''))),
-    'artifacts',
-  );
-}
-
-async function printSummary(
-  kiln: Kiln,
-  settings: Settings,
-  batch: Batch,
-  jobs: Job[],
-): Promise<void> {
+async function printSummary(kiln: Kiln, batch: Batch, jobs: Job[]): Promise<void> {
   const c = batch.counts;
   const took =
     batch.startedAt && batch.finishedAt
@@ -102,7 +85,9 @@ async function printSummary(
     `Batch ${batch.name} ${batch.state}${took}: ${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled.`,
     `Usage: ${usageText(batch.usage)} · ${batch.usage.seconds.toFixed(1)} job-seconds`,
   ];
-  const dir = artifactsDir(settings.store);
+  // Every job's folder sits in one parent folder (the embedded store's artifacts folder).
+  const first = jobs[0] ? kiln.artifacts.path(jobs[0].id) : null;
+  const dir = first === null ? null : dirname(first);
   const withFiles: string[] = [];
   const nameWidth = Math.min(28, Math.max(0, ...jobs.map((j) => jobLabel(j).length)));
   for (const job of jobs) {
@@ -216,7 +201,7 @@ async function main(): Promise<void> {
   for (const job of jobs) progress.updateJob(job);
   progress.updateBatch(end);
   progress.stop();
-  await printSummary(kiln, settings, end, jobs);
+  await printSummary(kiln, end, jobs);
   if (workerErrors.length > 0) {
     process.stdout.write(
       `The worker survived ${workerErrors.length} internal error(s); first: ${String(workerErrors[0])}\n`,

@@ -36,6 +36,11 @@ export interface Store {
   listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]>;
   listArtifacts(jobId: string): Promise<ArtifactInfo[]>;
   readArtifact(jobId: string, name: string): Promise<Buffer | null>;
+  /**
+   * The folder on this machine that holds the job's artifact files, for tools that want
+   * the files themselves; null for stores that keep artifacts elsewhere.
+   */
+  artifactFolder(jobId: string): string | null;
 
   // ---- acting on jobs and batches ------------------------------------------------
   /**

@@ -560,3 +560,17 @@ describe('untyped arguments', () => {
     }
   });
 });
+
+describe('artifact folders', () => {
+  test('kiln.artifacts.path names the folder that holds a job’s files on the embedded store', async () => {
+    const { kiln, work, dir } = await openKiln({ jobs: [richJob] });
+    work();
+    const job = await kiln.enqueue(richJob, { files: { 'a.md': '# a', 'b.json': '{}' } });
+    await waitForJob(kiln, job.id, 'completed');
+    const folder = kiln.artifacts.path(job.id)!;
+    expect(folder).toBe(join(dir, 'artifacts', job.id));
+    const names = (await kiln.artifacts.list(job.id)).map((a) => a.name).sort();
+    expect(readdirSync(folder).sort()).toEqual(names);
+    expect(() => kiln.artifacts.path('../etc')).toThrow(KilnError);
+  });
+});

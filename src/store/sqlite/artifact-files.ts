@@ -17,7 +17,8 @@ export class ArtifactFiles {
     this.dir = dir;
   }
 
-  private jobDir(jobId: string): string {
+  /** The job's folder: `<dir>/<jobId>`. */
+  jobDir(jobId: string): string {
     if (!isId(jobId)) throw new Error(`not a job id: ${jobId}`);
     return join(this.dir, jobId);
   }

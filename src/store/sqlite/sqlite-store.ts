@@ -103,6 +103,9 @@ export class SqliteStore implements Store {
       return null;
     return this.files.read(jobId, name);
   }
+  artifactFolder(jobId: string): string | null {
+    return this.files.jobDir(jobId);
+  }
   async cancelJobs(target: JobTarget): Promise<string[]> {
     return jobs.cancelJobs(this.c, target);
   }

@@ -9,8 +9,8 @@
  *
  * Exit codes: 0 stopped by SIGTERM or SIGINT, 1 failure, 2 bad usage.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { extname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   type AnyJobDefinition,
@@ -58,7 +58,11 @@ const WORKER_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const DEMO_JOBS = new URL('../src/demo/index.ts', import.meta.url).href;
+// `.ts` when run from source, `.js` from the build (dist/bin): this module's extension.
+const DEMO_JOBS = new URL(
+  `../src/demo/index${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+).href;
 
 /** A mistake in how the command was called: reported with a hint, exit code 2. */
 class UsageError extends Error {
@@ -117,7 +121,8 @@ async function loadJobs(
   try {
     mod = await import(url);
   } catch (error) {
-    const message = `cannot load --jobs ${specifier}: ${error instanceof Error ? error.message : error}`;
+    const what = specifier === undefined ? 'the demo jobs' : `--jobs ${specifier}`;
+    const message = `cannot load ${what}: ${error instanceof Error ? error.message : error}`;
     // A wrong path is a usage error; a module that throws while loading is a failure.
     if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
       throw new UsageError(message, 'worker');

@@ -1,0 +1,111 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { type AnyJobDefinition, isJobDefinition } from '../core/define-job.ts';
+import { checkOptionNames, KilnError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { validateParams } from '../core/schema.ts';
+import type { NewJob } from '../store/store.ts';
+
+export interface EnqueueOptions {
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** Run no earlier than this time. */
+  runAt?: Date | number;
+  /** A second enqueue with the same key returns the first job instead of a new one. */
+  idempotencyKey?: string;
+  /** A readable label for lists and dashboards. */
+  name?: string;
+}
+
+const ENQUEUE_OPTIONS = ['priority', 'runAt', 'idempotencyKey', 'name'] as const;
+
+/** The job types an instance knows, and the one place a job row is built from input. */
+export class JobTypes {
+  readonly definitions = new Map<string, AnyJobDefinition>();
+
+  /** Registers a job type (for validation and for workers). */
+  define(definition: AnyJobDefinition): AnyJobDefinition {
+    if (!isJobDefinition(definition)) {
+      throw new KilnError('INVALID_ARGUMENT', 'define() takes a defineJob() result');
+    }
+    const existing = this.definitions.get(definition.type);
+    if (existing && existing !== definition) {
+      throw new KilnError('INVALID_ARGUMENT', `job type \`${definition.type}\` is defined twice`);
+    }
+    this.definitions.set(definition.type, definition);
+    return definition;
+  }
+
+  /** The definition of a type given by name (it must be known) or by definition. */
+  get(type: string | AnyJobDefinition): AnyJobDefinition {
+    if (typeof type !== 'string') return this.define(type);
+    const def = this.definitions.get(type);
+    if (!def) {
+      const known = [...this.definitions.keys()];
+      throw new KilnError(
+        'UNKNOWN_JOB_TYPE',
+        `unknown job type \`${type}\`; known: ${known.join(', ') || 'none'}`,
+        { known },
+      );
+    }
+    return def;
+  }
+
+  /**
+   * A row for the store: options checked, params validated against the type's schema
+   * (synchronously when the schema is, so bulk enqueues make no promise per job).
+   */
+  newJob(
+    type: string | AnyJobDefinition,
+    params: unknown,
+    options: EnqueueOptions,
+    batchId: string | null,
+    nowMs: number,
+  ): NewJob | Promise<NewJob> {
+    checkOptionNames('enqueue', options, ENQUEUE_OPTIONS);
+    const def = this.get(type);
+    const priority = options.priority ?? 0;
+    if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) {
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        'priority must be an integer between -1000000 and 1000000',
+      );
+    }
+    const runAtMs = options.runAt === undefined ? nowMs : new Date(options.runAt).getTime();
+    if (Number.isNaN(runAtMs)) throw new KilnError('INVALID_ARGUMENT', 'runAt is not a valid time');
+    const key = options.idempotencyKey ?? null;
+    if (key !== null && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        'idempotencyKey must be a string of 1-255 characters',
+      );
+    }
+    const build = (valid: unknown): NewJob => ({
+      id: newId(nowMs),
+      type: def.type,
+      name: options.name ?? null,
+      params: valid,
+      batchId,
+      idempotencyKey: key,
+      priority,
+      delayMs: runAtMs - nowMs,
+      maxAttempts: def.maxAttempts,
+      retentionMs: def.retentionMs,
+    });
+    const valid = validateParams(def.params as StandardSchemaV1, def.type, params);
+    return valid instanceof Promise ? valid.then(build) : build(valid);
+  }
+
+  /** Builds many rows, awaiting only validators that are asynchronous. */
+  async newJobs(
+    items: { type: string | AnyJobDefinition; params: unknown; options: EnqueueOptions }[],
+    batchId: string | null,
+    nowMs: number,
+  ): Promise<NewJob[]> {
+    const rows: NewJob[] = [];
+    for (const item of items) {
+      const row = this.newJob(item.type, item.params, item.options, batchId, nowMs);
+      rows.push(row instanceof Promise ? await row : row);
+    }
+    return rows;
+  }
+}

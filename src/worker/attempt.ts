@@ -37,8 +37,8 @@ export class Attempt {
   readonly fence: Fence;
   readonly definition: AnyJobDefinition;
   readonly buffer = new ProgressBuffer();
-  readonly startedMs = Date.now();
-  lastAliveMs = this.startedMs;
+  /** When the handler last showed it is alive (started, reported, heartbeat). */
+  lastAliveMs = Date.now();
   interrupted: Interrupt | undefined;
   /** Set by the worker while it waits for the handler; told of an interrupt at once. */
   private interruptListener: ((why: Interrupt) => void) | undefined;

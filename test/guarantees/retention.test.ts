@@ -4,7 +4,7 @@
  * and two log lines. We look at a finished job over and over, before and after its
  * expiry: the row, its logs, its artifact rows and its files on disk.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, expect, test } from 'vitest';
@@ -157,5 +157,18 @@ test('a worker’s own retention removes an expired job, logs, files and batch: 
   // Bounded: within a prune interval of expiry, plus slack for a busy machine.
   expect(goneAt - lastExpiryMs).toBeLessThan(pruneEveryMs + 3_000);
   expect(readdirSync(join(store.dir, 'artifacts'))).toEqual([]);
+  await kiln.close();
+});
+
+test('a job folder left without its job (a crash between the delete and the rm) is swept by prune', async () => {
+  const store = tempStore();
+  const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
+  const orphan = join(store.dir, 'artifacts', '01a20cec-0000-7000-8000-000000000000');
+  mkdirSync(orphan, { recursive: true });
+  writeFileSync(join(orphan, 'left.txt'), 'behind');
+  // Opening the store leaves it (no scan on open); the first prune removes it.
+  expect(existsSync(orphan)).toBe(true);
+  await kiln.prune();
+  expect(existsSync(orphan)).toBe(false);
   await kiln.close();
 });

@@ -130,7 +130,6 @@ export class SqliteConnection {
   }
 
   close(): void {
-    for (const s of this.statements.values()) void s;
     this.statements.clear();
     this.db.close();
   }

@@ -50,6 +50,7 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<() => void>();
   private readonly watcher: CommitWatcher;
   private closed = false;
+  private orphansSwept = false;
 
   constructor(options: SqliteStoreOptions) {
     this.path = resolve(options.path);
@@ -65,7 +66,6 @@ export class SqliteStore implements Store {
     // Our own commits are announced at once; other processes' through the watcher.
     this.c.onLocalCommit(notify);
     this.watcher = new CommitWatcher(this.c, notify);
-    retention.sweepOrphans(this.c, this.files);
   }
 
   async insertJobs(list: NewJob[], batch?: NewBatch): Promise<InsertedJob[]> {
@@ -193,6 +193,12 @@ export class SqliteStore implements Store {
     return () => this.listeners.delete(listener);
   }
   async pruneExpired(limit: number): Promise<{ jobs: number; batches: number }> {
+    // Once per instance, with the first prune rather than on open: the sweep reads every
+    // job folder, and enqueuers, watchers and CLI calls open the store too.
+    if (!this.orphansSwept) {
+      this.orphansSwept = true;
+      retention.sweepOrphans(this.c, this.files);
+    }
     return retention.pruneExpired(this.c, this.files, limit);
   }
   nowMs(): number {

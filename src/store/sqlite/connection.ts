@@ -37,6 +37,7 @@ export class SqliteConnection {
   readonly db: DatabaseSync;
   readonly path: string;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly tupleStatements = new Map<string, StatementSync>();
   private readonly afterCommit = new Set<() => void>();
   private inTx = false;
 
@@ -67,6 +68,20 @@ export class SqliteConnection {
 
   all<T>(sql: string, ...params: SQLInputValue[]): T[] {
     return this.stmt(sql).all(...params) as T[];
+  }
+
+  /**
+   * Like `all`, with each row as an array in the statement's column order: node:sqlite
+   * builds arrays about twice as fast as objects, which counts on the worker's claim.
+   */
+  tuples<T extends unknown[]>(sql: string, ...params: SQLInputValue[]): T[] {
+    let s = this.tupleStatements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      s.setReturnArrays(true);
+      this.tupleStatements.set(sql, s);
+    }
+    return s.all(...params) as unknown as T[];
   }
 
   run(sql: string, ...params: SQLInputValue[]): number {
@@ -131,6 +146,7 @@ export class SqliteConnection {
 
   close(): void {
     this.statements.clear();
+    this.tupleStatements.clear();
     this.db.close();
   }
 }

@@ -42,7 +42,10 @@ CREATE TABLE jobs (
   id TEXT PRIMARY KEY,
   type TEXT NOT NULL,
   name TEXT,
-  state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+  -- Spelled as ORs: SQLite builds an IN list's lookup table afresh on every row it
+  -- checks, which cost a quarter of the worker's write time (docs/PERFORMANCE.md, W2).
+  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'running' OR state = 'completed'
+    OR state = 'failed' OR state = 'cancelled'),
   params TEXT NOT NULL,
   batch_id TEXT,
   idempotency_key TEXT,

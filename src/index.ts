@@ -51,5 +51,5 @@ export {
 } from './kiln.ts';
 export { DEFAULT_STORE_URL, type Durability, openStore } from './store/open.ts';
 export type { Store } from './store/store.ts';
-export type { WorkerEventMap } from './worker/events.ts';
+export type { AttemptRef, WorkerEventMap } from './worker/events.ts';
 export { Worker, type WorkerOptions } from './worker/worker.ts';

@@ -177,6 +177,11 @@ export interface Fence {
   id: string;
   attempt: number;
   owner: string;
+  /**
+   * The store's own handle on the job's row (SQLite: its rowid), handed out by the claim
+   * so that the worker's writes reach the row directly. Opaque outside the store.
+   */
+  row: number;
 }
 
 export interface ExpiredAttempt extends Fence {
@@ -228,6 +233,8 @@ export interface TurnInput {
 
 export interface ClaimedJob {
   id: string;
+  /** See Fence.row. */
+  row: number;
   type: string;
   name: string | null;
   params: unknown;

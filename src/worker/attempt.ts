@@ -56,7 +56,7 @@ export class Attempt {
     onDirty: (attempt: Attempt) => void,
   ) {
     this.job = job;
-    this.fence = { id: job.id, attempt: job.attempt, owner };
+    this.fence = { id: job.id, attempt: job.attempt, owner, row: job.row };
     this.definition = definition;
     this.artifacts = artifacts;
     this.onDirty = onDirty;

@@ -1,5 +1,11 @@
 import type { StoredError } from '../core/errors.ts';
-import type { Fence } from '../store/store.ts';
+
+/** One attempt of a job, as events name it: the job, the attempt number, the worker that held it. */
+export interface AttemptRef {
+  id: string;
+  attempt: number;
+  owner: string;
+}
 
 /** What a worker reports as it goes, one line of doc per event. */
 export interface WorkerEventMap {
@@ -10,9 +16,9 @@ export interface WorkerEventMap {
   /** The attempt failed; `retrying` says whether it was rescheduled. */
   'job:fail': { id: string; type: string; attempt: number; error: StoredError; retrying: boolean };
   /** The attempt lost its lease (cancelled, or reclaimed after a stall): nothing it writes counts. */
-  'lease:lost': Fence;
+  'lease:lost': AttemptRef;
   /** A stalled attempt of another (dead or hung) worker was reclaimed. */
-  'job:stalled': Fence & { retrying: boolean };
+  'job:stalled': AttemptRef & { retrying: boolean };
   /** Retention removed finished jobs. */
   prune: { jobs: number; batches: number };
   /** An internal error the worker survived (the store was busy, a listener threw, …). */

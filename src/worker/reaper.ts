@@ -30,7 +30,7 @@ export async function findStalled(
     "the attempt's lease expired: its worker crashed or hung",
   );
   return expired.map((e) => {
-    const fence = { id: e.id, attempt: e.attempt, owner: e.owner };
+    const fence = { id: e.id, attempt: e.attempt, owner: e.owner, row: e.row };
     return decide(fence, e.maxAttempts, definitions.get(e.type), { ok: false, error });
   });
 }

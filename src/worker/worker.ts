@@ -4,7 +4,7 @@ import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { validateParams } from '../core/schema.ts';
 import type { ClaimedJob, Fence, ProgressFlush, Settle, Store, TurnInput } from '../store/store.ts';
 import { type ArtifactAccess, Attempt } from './attempt.ts';
-import { WorkerEvents } from './events.ts';
+import { type AttemptRef, WorkerEvents } from './events.ts';
 import { newWorkerId } from './liveness.ts';
 import { decide, type Outcome } from './outcome.ts';
 import { findStalled } from './reaper.ts';
@@ -323,7 +323,7 @@ export class Worker {
     for (let i = 0; i < input.settles.length; i++) {
       const s = input.settles[i]!;
       const type = types[i] ?? '';
-      if (!settled[i]) this.events.emit('lease:lost', s.fence);
+      if (!settled[i]) this.events.emit('lease:lost', attemptRef(s.fence));
       else if (s.kind === 'complete') {
         if (complete)
           this.events.emit('job:complete', { id: s.fence.id, type, attempt: s.fence.attempt });
@@ -341,7 +341,10 @@ export class Worker {
     for (let i = 0; i < input.reaps.length; i++) {
       const s = input.reaps[i]!;
       if (reaped[i])
-        this.events.emit('job:stalled', { ...s.fence, retrying: s.kind === 'reschedule' });
+        this.events.emit('job:stalled', {
+          ...attemptRef(s.fence),
+          retrying: s.kind === 'reschedule',
+        });
     }
     for (const fence of lost) this.loseLease(fence);
   }
@@ -449,7 +452,7 @@ export class Worker {
   private loseLease(fence: Fence): void {
     const attempt = this.active.get(fence.id);
     if (!attempt || attempt.fence.attempt !== fence.attempt) return;
-    this.events.emit('lease:lost', fence);
+    this.events.emit('lease:lost', attemptRef(fence));
     attempt.interrupt('lost');
   }
 
@@ -514,4 +517,9 @@ interface PendingTurn {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What events show of a fence: the store's row handle stays inside. */
+function attemptRef(fence: Fence): AttemptRef {
+  return { id: fence.id, attempt: fence.attempt, owner: fence.owner };
 }

@@ -40,7 +40,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   // A claims with a tiny lease and writes while it holds it.
   const first = await s.turn(turnInput({ claim: claimAs('owner-A', 500) }));
   expect(first.claimed.map((c) => [c.id, c.attempt])).toEqual([[job.id, 1]]);
-  const a: Fence = { id: job.id, attempt: 1, owner: 'owner-A' };
+  const a: Fence = { id: job.id, attempt: 1, owner: 'owner-A', row: first.claimed[0]!.row };
   const live = await s.turn(
     turnInput({ flushes: [{ fence: a, progress: 0.3, message: 'A 30%' }] }),
   );
@@ -70,7 +70,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   const second = await s.turn(turnInput({ reaps: [reap], claim: claimAs('owner-B', 60_000) }));
   expect(second.reaped).toEqual([true]);
   expect(second.claimed.map((c) => [c.id, c.attempt])).toEqual([[job.id, 2]]);
-  const b: Fence = { id: job.id, attempt: 2, owner: 'owner-B' };
+  const b: Fence = { id: job.id, attempt: 2, owner: 'owner-B', row: second.claimed[0]!.row };
   const reclaimed = (await kiln.jobs.get(job.id))!;
   expect(reclaimed).toMatchObject({
     state: 'running',

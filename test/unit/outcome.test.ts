@@ -19,7 +19,7 @@ const def = defineJob({
   run: () => null,
 });
 
-const fence = (attempt: number) => ({ id: 'j', attempt, owner: 'w' });
+const fence = (attempt: number) => ({ id: 'j', attempt, owner: 'w', row: 1 });
 
 describe('decide', () => {
   test('a returned value completes the job with its result', () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { KilnError } from '../../src/core/errors.ts';
 import { ProgressBuffer } from '../../src/worker/progress-buffer.ts';
 
-const fence = { id: 'job-1', attempt: 1, owner: 'w-1' };
+const fence = { id: 'job-1', attempt: 1, owner: 'w-1', row: 1 };
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

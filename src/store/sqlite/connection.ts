@@ -1,4 +1,5 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { ChangedRows, INSERT_CHANGE } from './change-log.ts';
 import { migrate } from './migrations.ts';
 
 export type Durability = 'process-crash' | 'power-loss';
@@ -26,6 +27,11 @@ export interface Tx {
   peekSeq(): number;
   /** The store clock, read once per transaction so every row agrees. */
   readonly nowMs: number;
+  /**
+   * Every job row this transaction stamps with `seq()` must be added here: the commit
+   * logs them in `job_changes`, which is how the feed finds them (change-log.ts).
+   */
+  readonly changed: ChangedRows;
 }
 
 /**
@@ -109,11 +115,17 @@ export class SqliteConnection {
           ? seq
           : (this.stmt('SELECT value FROM kiln_seq WHERE id = 1').get() as { value: number })
               .value + 1,
+      changed: new ChangedRows(),
     };
     this.db.exec('BEGIN IMMEDIATE');
     let result: T;
     try {
       result = fn(tx);
+      if (!tx.changed.empty) {
+        const insert = this.stmt(INSERT_CHANGE);
+        const at = tx.seq();
+        for (const [first, last] of tx.changed.toRuns()) insert.run(at, first, last);
+      }
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');

@@ -9,6 +9,39 @@ export function currentSeq(c: SqliteConnection): number {
 }
 
 /**
+ * Job rows changed after a position, in (seq, rowid) order: the SQL of one page (LIMIT
+ * appended) and of one whole seq group. Unfiltered, the change log says which rows each
+ * transaction changed; one job or one batch is found through its own index.
+ */
+function jobQueries(filter: FeedFilter): { page: string; group: string; params: SQLInputValue[] } {
+  if (filter.jobId === undefined && filter.batchId === undefined) {
+    // CROSS JOIN keeps the log as the outer loop and `+` keeps SQLite from indexing
+    // updated_seq on the fly: each entry is a rowid range read in order, so no sort.
+    const from = `SELECT j.* FROM job_changes c
+      CROSS JOIN jobs j ON j.rid BETWEEN c.first_rid AND c.last_rid AND +j.updated_seq = c.seq`;
+    return {
+      page: `${from} WHERE c.seq > ? ORDER BY c.seq, c.first_rid, j.rid LIMIT ?`,
+      group: `${from} WHERE c.seq = ? ORDER BY c.first_rid, j.rid`,
+      params: [],
+    };
+  }
+  const where =
+    filter.jobId !== undefined
+      ? filter.batchId !== undefined
+        ? 'id = ? AND batch_id = ?'
+        : 'id = ?'
+      : 'batch_id = ?';
+  const params: SQLInputValue[] = [];
+  if (filter.jobId !== undefined) params.push(filter.jobId);
+  if (filter.batchId !== undefined) params.push(filter.batchId);
+  return {
+    page: `SELECT * FROM jobs WHERE ${where} AND updated_seq > ? ORDER BY updated_seq, rid LIMIT ?`,
+    group: `SELECT * FROM jobs WHERE ${where} AND updated_seq = ? ORDER BY rid`,
+    params,
+  };
+}
+
+/**
  * The feed is the rows themselves: each row carries the seq of the transaction that
  * last changed it, so a reader gets every job and batch changed after its position,
  * each as one consistent snapshot (intermediate values of a row that changed twice
@@ -24,18 +57,8 @@ export function changesSince(
   limit: number,
 ): ChangeEvent[] {
   return c.read(() => {
-    const jobWhere: string[] = ['updated_seq > ?'];
-    const jobParams: SQLInputValue[] = [afterSeq];
-    if (filter.jobId !== undefined) {
-      jobWhere.push('id = ?');
-      jobParams.push(filter.jobId);
-    }
-    if (filter.batchId !== undefined) {
-      jobWhere.push('batch_id = ?');
-      jobParams.push(filter.batchId);
-    }
-    const jobSql = `SELECT * FROM jobs WHERE ${jobWhere.join(' AND ')} ORDER BY updated_seq, id LIMIT ?`;
-    let jobs = c.all<JobRow>(jobSql, ...jobParams, limit);
+    const q = jobQueries(filter);
+    let jobs = c.all<JobRow>(q.page, ...q.params, afterSeq, limit);
     let upperSeq = Number.POSITIVE_INFINITY;
     if (jobs.length === limit && limit > 0) {
       const boundary = jobs[jobs.length - 1]!.updated_seq;
@@ -45,8 +68,7 @@ export function changesSince(
         upperSeq = boundary - 1;
       } else {
         // One transaction changed more rows than the page holds: return it whole.
-        const groupSql = `SELECT * FROM jobs WHERE ${jobWhere.join(' AND ')} AND updated_seq = ? ORDER BY id`;
-        jobs = c.all<JobRow>(groupSql, ...jobParams, boundary);
+        jobs = c.all<JobRow>(q.group, ...q.params, boundary);
         upperSeq = boundary;
       }
     }

@@ -44,6 +44,9 @@ export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch
       tx.nowMs,
       seq,
     ];
+    // Rowids of new rows follow the largest existing one: this transaction (the only
+    // writer) inserted exactly the rows above it.
+    const before = lastRid(c);
     let i = 0;
     const many = c.stmt(INSERT_MANY);
     for (; i + ROWS_PER_INSERT <= jobs.length; i += ROWS_PER_INSERT) {
@@ -51,6 +54,7 @@ export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch
     }
     const one = c.stmt(INSERT_ONE);
     for (; i < jobs.length; i++) one.run(...values(jobs[i]!));
+    tx.changed.addRun(before + 1, lastRid(c));
     // A job with an idempotency key may have met an existing job (or one earlier in this
     // call) and not been inserted: the key names the job that counts.
     return jobs.map((j) => {
@@ -62,6 +66,10 @@ export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch
       return { id: existing.id, created: existing.id === j.id };
     });
   });
+}
+
+function lastRid(c: SqliteConnection): number {
+  return c.get<{ rid: number | null }>('SELECT max(rid) AS rid FROM jobs')!.rid ?? 0;
 }
 
 export function getJob(c: SqliteConnection, id: string): Job | null {
@@ -122,16 +130,19 @@ export function cancelJobs(c: SqliteConnection, target: JobTarget): string[] {
   return c.write((tx) => {
     flagBatch(c, tx, target, true);
     return c
-      .all<{ id: string }>(
+      .all<{ rid: number; id: string }>(
         `UPDATE jobs SET state = 'cancelled', finished_at_ms = ?, expires_at_ms = ? + retention_ms,
            lease_expires_at_ms = NULL, updated_seq = ?
-         WHERE ${t.sql} AND state IN (${sqlStateList('cancel')}) RETURNING id`,
+         WHERE ${t.sql} AND state IN (${sqlStateList('cancel')}) RETURNING rid, id`,
         tx.nowMs,
         tx.nowMs,
         tx.seq(),
         t.param,
       )
-      .map((r) => r.id);
+      .map((r) => {
+        tx.changed.add(r.rid);
+        return r.id;
+      });
   });
 }
 
@@ -145,19 +156,22 @@ export function retryJobs(
   return c.write((tx) => {
     flagBatch(c, tx, target, false);
     return c
-      .all<{ id: string }>(
+      .all<{ rid: number; id: string }>(
         // Attempt numbers keep counting, so a retried job's attempts get new fences, and the
         // budget resets. Progress stays until the next claim resets it under a new attempt
         // number: resetting it here would show it falling within the last attempt.
         `UPDATE jobs SET state = 'pending', max_attempts = attempt + attempt_budget, run_at_ms = ?,
            error = NULL, result = NULL, checkpoint = NULL, lease_owner = NULL, lease_expires_at_ms = NULL,
            started_at_ms = NULL, finished_at_ms = NULL, expires_at_ms = NULL, updated_seq = ?
-         WHERE ${t.sql} AND state IN (${states}) RETURNING id`,
+         WHERE ${t.sql} AND state IN (${states}) RETURNING rid, id`,
         tx.nowMs,
         tx.seq(),
         t.param,
       )
-      .map((r) => r.id);
+      .map((r) => {
+        tx.changed.add(r.rid);
+        return r.id;
+      });
   });
 }
 

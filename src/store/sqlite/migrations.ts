@@ -171,6 +171,25 @@ CREATE INDEX jobs_batch ON jobs (batch_id, updated_seq) WHERE batch_id IS NOT NU
 CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'job change log instead of an index on jobs.updated_seq',
+    // Each write transaction appends which rows it changed, as runs of rowids, instead
+    // of moving every changed row within an index on updated_seq: a worker's turn writes
+    // one or a few log rows where it used to make two index changes per job
+    // (docs/PERFORMANCE.md, W2). A row is in the feed at its updated_seq; a log entry
+    // whose rows all changed again since (or were deleted) is dead and pruned.
+    sql: `
+CREATE TABLE job_changes (
+  seq INTEGER NOT NULL,
+  first_rid INTEGER NOT NULL,
+  last_rid INTEGER NOT NULL,
+  PRIMARY KEY (seq, first_rid)
+) STRICT, WITHOUT ROWID;
+INSERT INTO job_changes (seq, first_rid, last_rid) SELECT updated_seq, rid, rid FROM jobs;
+DROP INDEX jobs_seq;
+`,
+  },
 ];
 
 export function migrate(db: DatabaseSync): void {

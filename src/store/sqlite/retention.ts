@@ -1,5 +1,6 @@
 import { sqlStateList } from '../../core/lifecycle.ts';
 import type { ArtifactFiles } from './artifact-files.ts';
+import { CHANGES_AFTER, DELETE_CHANGE } from './change-log.ts';
 import type { SqliteConnection } from './connection.ts';
 import { deleteJobRows } from './jobs.ts';
 
@@ -35,6 +36,31 @@ export function pruneExpired(
   });
   for (const id of ids) files.removeJob(id);
   return { jobs: ids.length, batches };
+}
+
+/**
+ * Deletes the dead entries of one chunk of the change log after `from` and returns
+ * where the next chunk starts, or null at the end. A whole pass (chunk after chunk,
+ * each its own short transaction) keeps the log as small as the rows it points at:
+ * most entries die within seconds, when the job they point at changes again.
+ */
+export function pruneChangeLog(
+  c: SqliteConnection,
+  from: [seq: number, firstRid: number],
+  limit: number,
+): [number, number] | null {
+  return c.write(() => {
+    const chunk = c.all<{ seq: number; first_rid: number; dead: number }>(
+      CHANGES_AFTER,
+      from[0],
+      from[1],
+      limit,
+    );
+    const remove = c.stmt(DELETE_CHANGE);
+    for (const e of chunk) if (e.dead) remove.run(e.seq, e.first_rid);
+    const last = chunk[chunk.length - 1];
+    return chunk.length < limit || !last ? null : [last.seq, last.first_rid];
+  });
 }
 
 export function deleteJob(

@@ -199,7 +199,17 @@ export class SqliteStore implements Store {
       this.orphansSwept = true;
       retention.sweepOrphans(this.c, this.files);
     }
-    return retention.pruneExpired(this.c, this.files, limit);
+    const pruned = retention.pruneExpired(this.c, this.files, limit);
+    // The change log's dead entries: one pass over the log, a chunk per transaction,
+    // yielding between chunks so the worker's turns go on meanwhile.
+    for (
+      let at: [number, number] | null = [0, 0];
+      at !== null && !this.closed;
+      at = retention.pruneChangeLog(this.c, at, 1_000)
+    ) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return pruned;
   }
   nowMs(): number {
     return Date.now();

@@ -67,7 +67,9 @@ function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'ex
           ? [JSON.stringify(s.error), now, now, seq]
           : [seq];
   const stmt = c.stmt(SETTLE_SQL[which][s.kind]);
-  return Number(stmt.run(...lead, f.row, f.attempt, f.owner, now).changes) === 1;
+  const held = Number(stmt.run(...lead, f.row, f.attempt, f.owner, now).changes) === 1;
+  if (held) tx.changed.add(f.row);
+  return held;
 }
 
 const FLUSH = `UPDATE jobs SET
@@ -103,6 +105,7 @@ function applyFlush(c: SqliteConnection, tx: Tx, f: ProgressFlush): boolean {
           f.fence.owner,
         ).changes,
     ) === 1;
+  if (held) tx.changed.add(f.fence.row);
   if (held && f.logs) {
     const insert = c.stmt(INSERT_LOG);
     for (const l of f.logs) {
@@ -189,6 +192,7 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
     const types = req.types.map((t) => t.type);
     const rows = c.tuples<ClaimRow>(claimDue(types.length, limit), ...lease, ...types);
     if (rows.length > 0) tx.seq();
+    for (const row of rows) tx.changed.add(row[0]);
     return rows.map(toClaimed);
   }
   // Remaining room per capped type, counted over every worker (running rows are few).
@@ -233,6 +237,7 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
     }
     if (rows.length > 0) {
       for (const row of c.tuples<ClaimRow>(CLAIM_IDS, ...lease, JSON.stringify(rows))) {
+        tx.changed.add(row[0]);
         claimed.push(toClaimed(row));
       }
     }

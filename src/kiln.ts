@@ -125,7 +125,25 @@ export class Kiln {
   /** Enqueues many jobs in one transaction: all of them, or (on any invalid one) none. */
   async enqueueMany(items: EnqueueItem[]): Promise<InsertedJob[]> {
     this.assertOpen();
-    const inputs = items.map((i) => ({ type: i.job, params: i.params, options: i.options ?? {} }));
+    if (!Array.isArray(items)) {
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        'enqueueMany takes an array of { job, params, options? }',
+      );
+    }
+    const inputs = items.map((i, n) => {
+      if (typeof i !== 'object' || i === null) {
+        throw new KilnError('INVALID_ARGUMENT', `enqueueMany item ${n} is not an object`);
+      }
+      checkOptionNames(`enqueueMany item ${n}`, i, ['job', 'params', 'options']);
+      if (i.job === undefined) {
+        throw new KilnError(
+          'INVALID_ARGUMENT',
+          `enqueueMany item ${n} has no \`job\` (a defineJob() result or a job type name)`,
+        );
+      }
+      return { type: i.job, params: i.params, options: i.options ?? {} };
+    });
     return this.store.insertJobs(await this.types.newJobs(inputs, null, Date.now()));
   }
 

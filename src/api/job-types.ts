@@ -37,7 +37,15 @@ export class JobTypes {
 
   /** The definition of a type given by name (it must be known) or by definition. */
   get(type: string | AnyJobDefinition): AnyJobDefinition {
-    if (typeof type !== 'string') return this.define(type);
+    if (typeof type !== 'string') {
+      if (!isJobDefinition(type)) {
+        throw new KilnError(
+          'INVALID_ARGUMENT',
+          'a job type is given by its name or by its defineJob() result',
+        );
+      }
+      return this.define(type);
+    }
     const def = this.definitions.get(type);
     if (!def) {
       const known = [...this.definitions.keys()];

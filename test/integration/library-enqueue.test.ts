@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { defineJob, Kiln, KilnError } from '../../src/index.ts';
+import { defineJob, type EnqueueItem, Kiln, KilnError } from '../../src/index.ts';
 import { rejection, useKiln, waitForJob } from '../support/library.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
 
@@ -125,6 +125,22 @@ describe('enqueueMany', () => {
       ]),
     );
     expect(unknown.code).toBe('UNKNOWN_JOB_TYPE');
+    expect(await countJobs(kiln)).toBe(0);
+  });
+
+  test('an item of the wrong shape is named, with what it lacks, and nothing is stored', async () => {
+    const { kiln } = await openKiln({ jobs: testJobs });
+    const shaped = (items: unknown) => rejection(kiln.enqueueMany(items as EnqueueItem[]));
+    const noJob = await shaped([{ job: testJob, params: {} }, { params: {} }]);
+    expect(noJob.code).toBe('INVALID_ARGUMENT');
+    expect(noJob.message).toBe(
+      'enqueueMany item 1 has no `job` (a defineJob() result or a job type name)',
+    );
+    const misnamed = await shaped([{ type: 'test', params: {} }]);
+    expect(misnamed.code).toBe('UNKNOWN_OPTION');
+    expect(misnamed.message).toContain('unknown enqueueMany item 0 option `type`');
+    expect((await shaped([null])).message).toBe('enqueueMany item 0 is not an object');
+    expect((await shaped({ job: testJob })).code).toBe('INVALID_ARGUMENT');
     expect(await countJobs(kiln)).toBe(0);
   });
 });

@@ -310,3 +310,35 @@ test('real processes: a worker frozen past its lease writes nothing once another
 test('real processes: a worker frozen past its lease writes nothing while another runs the job', async () => {
   await zombieScenario('running');
 });
+
+test('store contract: a turn completing many jobs at once refuses exactly the fences that no longer hold', async () => {
+  const store = tempStore();
+  const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
+  const s = kiln.store;
+  const jobs = await kiln.enqueueMany(
+    Array.from({ length: 7 }, (_, i) => ({ job: testJob, params: { value: i } })),
+  );
+  const { claimed } = await s.turn(
+    turnInput({ claim: { ...claimAs('owner-A', 60_000), limit: 7 } }),
+  );
+  expect(claimed).toHaveLength(7);
+  // One job is cancelled while it runs; another completion names a stale attempt.
+  const cancelled = claimed[2]!;
+  await kiln.jobs.cancel(cancelled.id);
+  const complete = (c: (typeof claimed)[number], attempt = c.attempt): Settle => ({
+    kind: 'complete',
+    fence: { id: c.id, attempt, owner: 'owner-A', row: c.row },
+    result: { done: c.id },
+  });
+  const settles = claimed.map((c, i) => (i === 5 ? complete(c, c.attempt + 1) : complete(c)));
+  const turn = await s.turn(turnInput({ settles }));
+  expect(turn.settled).toEqual([true, true, false, true, true, false, true]);
+  for (const [i, c] of claimed.entries()) {
+    const job = (await kiln.jobs.get(c.id))!;
+    if (i === 2) expect(job.state).toBe('cancelled');
+    else if (i === 5) expect(job).toMatchObject({ state: 'running', result: null });
+    else expect(job).toMatchObject({ state: 'completed', result: { done: c.id } });
+  }
+  expect(jobs.map((j) => j.id).sort()).toEqual(claimed.map((c) => c.id).sort());
+  await kiln.close();
+});

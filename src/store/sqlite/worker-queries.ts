@@ -232,30 +232,24 @@ function due(typeCount: number): string {
 
 const CLAIM_SET = `SET state = 'running', attempt = attempt + 1, lease_owner = ?2, lease_expires_at_ms = ?3,
   started_at_ms = ?1, heartbeat_at_ms = ?1, progress = 0, progress_message = NULL, updated_seq = ?4`;
-const RETURNING =
-  'RETURNING rid, id, type, name, params, batch_id, attempt, max_attempts, checkpoint';
-
 /*
  * The types are bound one placeholder each and LIMIT is written into the text, so a
  * worker reuses one prepared statement per (type count, limit). With the types as one
  * JSON array and a bound LIMIT, SQLite re-planned the statement on every execution
  * (parameter-dependent plan), which cost about as much as the claim's own row writes.
+ * The attempt a claim starts is the row's attempt + 1, as CLAIM_SET writes it.
  */
-
-// One statement claims the whole set: measured ~2x faster than an UPDATE per row.
-function claimDue(typeCount: number, limit: number): string {
-  return `UPDATE jobs ${CLAIM_SET}
-WHERE rid IN (SELECT rid FROM jobs WHERE ${due(typeCount)} ORDER BY priority DESC, run_at_ms, rid LIMIT ${limit}) ${RETURNING}`;
+function pickDue(typeCount: number, limit: number): string {
+  return `SELECT rid, id, type, name, params, batch_id, attempt + 1, max_attempts, checkpoint FROM jobs
+WHERE ${due(typeCount)} ORDER BY priority DESC, run_at_ms, rid LIMIT ${limit}`;
+}
+/** Marks the picked rows running in one statement (one per row measured ~2x slower). */
+function claimRows(count: number): string {
+  const rows = Array.from({ length: count }, (_, i) => `?${i + 5}`).join(', ');
+  return `UPDATE jobs ${CLAIM_SET} WHERE rid IN (${rows}) AND state = 'pending'`;
 }
 
-// With per-type caps, candidates are picked in JS (caps counted over every worker), then claimed by id.
-function candidates(typeCount: number, limit: number): string {
-  return `SELECT rid, type FROM jobs WHERE ${due(typeCount)} ORDER BY priority DESC, run_at_ms, rid LIMIT ${limit}`;
-}
-const CLAIM_IDS = `UPDATE jobs ${CLAIM_SET}
-WHERE rid IN (SELECT value FROM json_each(?5)) AND state = 'pending' ${RETURNING}`;
-
-/** A claimed row as an array, in RETURNING's column order (arrays convert faster than objects). */
+/** A picked row as an array, in pickDue's column order (arrays convert faster than objects). */
 type ClaimRow = [
   row: number,
   id: string,
@@ -282,19 +276,68 @@ function toClaimed(row: ClaimRow): ClaimedJob {
   };
 }
 
+/**
+ * Claims due jobs: picks them in claim order, then marks them running by rowid (this
+ * transaction holds the write lock, so nothing claims them in between). Picking as a
+ * SELECT and updating without RETURNING measured about 6 % faster in the drain than one
+ * `UPDATE … RETURNING`. With per-type caps, the room left per capped type is counted
+ * over every worker, and candidates over their cap are skipped in JS; a second pass
+ * fills the slots they left.
+ */
 function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
   const limit = Math.floor(req.limit);
   // Peeked, and taken only if a job was claimed: see Tx.peekSeq.
   const lease = [tx.nowMs, req.owner, tx.nowMs + req.leaseMs, tx.peekSeq()] as const;
-  const capped = req.types.filter((t) => t.cap !== null);
-  if (capped.length === 0) {
-    const types = req.types.map((t) => t.type);
-    const rows = c.tuples<ClaimRow>(claimDue(types.length, limit), ...lease, ...types);
-    if (rows.length > 0) tx.seq();
-    for (const row of rows) tx.changed.add(row[0]);
-    return rows.map(toClaimed);
+  const room = roomPerCappedType(c, req.types);
+  const claimed: ClaimedJob[] = [];
+  for (let pass = 0; pass < 2 && claimed.length < limit; pass++) {
+    const types = req.types
+      .filter((t) => t.cap === null || room.get(t.type)! > 0)
+      .map((t) => t.type);
+    if (types.length === 0) break;
+    const want = limit - claimed.length;
+    // ?2 to ?4 (the lease) are unused by the pick; they keep the types at ?5.
+    const picked = c.tuples<ClaimRow>(
+      pickDue(types.length, want),
+      tx.nowMs,
+      null,
+      null,
+      null,
+      ...types,
+    );
+    const take: ClaimRow[] = [];
+    let skipped = false;
+    for (const row of picked) {
+      const left = room.get(row[2]);
+      if (left !== undefined) {
+        if (left <= 0) {
+          skipped = true;
+          continue;
+        }
+        room.set(row[2], left - 1);
+      }
+      take.push(row);
+    }
+    if (take.length > 0) {
+      const updated = c.run(claimRows(take.length), ...lease, ...take.map((r) => r[0]));
+      if (updated !== take.length) {
+        throw new Error(`claim updated ${updated} of ${take.length} picked jobs`);
+      }
+      tx.seq();
+      for (const row of take) {
+        tx.changed.add(row[0]);
+        claimed.push(toClaimed(row));
+      }
+    }
+    if (!skipped || picked.length < want) break;
   }
-  // Remaining room per capped type, counted over every worker (running rows are few).
+  return claimed;
+}
+
+/** Slots left per capped type, counted over every worker (running rows are few). */
+function roomPerCappedType(c: SqliteConnection, types: ClaimRequest['types']): Map<string, number> {
+  const capped = types.filter((t) => t.cap !== null);
+  if (capped.length === 0) return new Map();
   const running = new Map(
     c
       .all<{ type: string; n: number }>(
@@ -303,47 +346,7 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
       )
       .map((r) => [r.type, r.n]),
   );
-  const room = new Map(capped.map((t) => [t.type, t.cap! - (running.get(t.type) ?? 0)]));
-  const claimed: ClaimedJob[] = [];
-  // A second pass fills slots left by candidates of types that hit their cap.
-  for (let pass = 0; pass < 2 && claimed.length < limit; pass++) {
-    const types = req.types
-      .filter((t) => t.cap === null || room.get(t.type)! > 0)
-      .map((t) => t.type);
-    if (types.length === 0) break;
-    const want = limit - claimed.length;
-    // ?2 to ?4 are unused here; they keep the types at ?5 as in the claim.
-    const picked = c.all<{ rid: number; type: string }>(
-      candidates(types.length, want),
-      tx.nowMs,
-      null,
-      null,
-      null,
-      ...types,
-    );
-    const rows: number[] = [];
-    let skipped = false;
-    for (const cand of picked) {
-      const left = room.get(cand.type);
-      if (left !== undefined) {
-        if (left <= 0) {
-          skipped = true;
-          continue;
-        }
-        room.set(cand.type, left - 1);
-      }
-      rows.push(cand.rid);
-    }
-    if (rows.length > 0) {
-      for (const row of c.tuples<ClaimRow>(CLAIM_IDS, ...lease, JSON.stringify(rows))) {
-        tx.changed.add(row[0]);
-        claimed.push(toClaimed(row));
-      }
-    }
-    if (!skipped || picked.length < want) break;
-  }
-  if (claimed.length > 0) tx.seq();
-  return claimed;
+  return new Map(capped.map((t) => [t.type, t.cap! - (running.get(t.type) ?? 0)]));
 }
 
 export function turn(c: SqliteConnection, input: TurnInput): TurnResult {

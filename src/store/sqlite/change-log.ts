@@ -24,14 +24,27 @@ export class ChangedRows {
 
   /** Sorted, merged runs: a turn's claims and completions become a few entries. */
   toRuns(): [number, number][] {
+    // Numeric sort of a typed array: the worker calls this on every turn.
+    const rows = Float64Array.from(this.rows).sort();
     const all: [number, number][] = this.runs.slice();
-    for (const r of this.rows) all.push([r, r]);
-    all.sort((a, b) => a[0] - b[0]);
+    if (all.length > 0) all.sort((a, b) => a[0] - b[0]);
     const merged: [number, number][] = [];
-    for (const run of all) {
-      const last = merged[merged.length - 1];
-      if (last && run[0] <= last[1] + 1) last[1] = Math.max(last[1], run[1]);
-      else merged.push([run[0], run[1]]);
+    const add = (first: number, last: number) => {
+      const top = merged[merged.length - 1];
+      if (top && first <= top[1] + 1) top[1] = Math.max(top[1], last);
+      else merged.push([first, last]);
+    };
+    // Merge the two sorted lists.
+    let i = 0;
+    let j = 0;
+    while (i < rows.length || j < all.length) {
+      if (j >= all.length || (i < rows.length && rows[i]! < all[j]![0])) {
+        add(rows[i]!, rows[i]!);
+        i++;
+      } else {
+        add(all[j]![0], all[j]![1]);
+        j++;
+      }
     }
     return merged;
   }

@@ -330,6 +330,28 @@ test('store contract: a turn completing many jobs at once refuses exactly the fe
     fence: { id: c.id, attempt, owner: 'owner-A', row: c.row },
     result: { done: c.id },
   });
+  // Progress first: one flush per attempt, written in batches, two of them refused.
+  const flushes = claimed.map((c, i) => ({
+    fence: { id: c.id, attempt: i === 5 ? c.attempt + 1 : c.attempt, owner: 'owner-A', row: c.row },
+    progress: 0.5,
+    message: `half of ${i}`,
+    logs: [{ atMs: 1, level: 'info' as const, message: `log ${i}`, fields: null }],
+  }));
+  const flushed = await s.turn(turnInput({ flushes }));
+  expect(flushed.lostFences.map((f) => f.id).sort()).toEqual(
+    [claimed[2]!.id, claimed[5]!.id].sort(),
+  );
+  for (const [i, c] of claimed.entries()) {
+    const job = (await kiln.jobs.get(c.id))!;
+    const logs = await kiln.jobs.logs(c.id);
+    if (i === 2 || i === 5) {
+      expect(job.progressMessage).toBeNull();
+      expect(logs).toEqual([]);
+    } else {
+      expect(job).toMatchObject({ progress: 0.5, progressMessage: `half of ${i}` });
+      expect(logs.map((l) => l.message)).toEqual([`log ${i}`]);
+    }
+  }
   const settles = claimed.map((c, i) => (i === 5 ? complete(c, c.attempt + 1) : complete(c)));
   const turn = await s.turn(turnInput({ settles }));
   expect(turn.settled).toEqual([true, true, false, true, true, false, true]);

@@ -421,7 +421,7 @@ export class Worker {
       else if (why === 'shutdown') finish({ released: true });
       else finish({ ok: false, error: attempt.interruptError() });
     });
-    const run = (params: unknown): Promise<Outcome> =>
+    const run = (params: unknown): Outcome | Promise<Outcome> =>
       definition.isolation === 'process'
         ? runInProcess(attempt, params, { killGraceMs: this.o.killGraceMs })
         : runInline(attempt, params);
@@ -429,7 +429,11 @@ export class Worker {
       // Stored params may predate the code: check them again before running.
       const params = validateParams(definition.params, job.type, job.params);
       const outcome = params instanceof Promise ? params.then(run) : run(params);
-      outcome.then(finish, (error: unknown) => finish({ ok: false, error }));
+      if (outcome instanceof Promise) {
+        outcome.then(finish, (error: unknown) => finish({ ok: false, error }));
+      } else {
+        finish(outcome);
+      }
     } catch (error) {
       finish({ ok: false, error });
     }

@@ -40,8 +40,10 @@ export class Attempt {
   /** When the handler last showed it is alive (started, reported, heartbeat). */
   lastAliveMs = Date.now();
   interrupted: Interrupt | undefined;
+  /** Set once the worker has the attempt's outcome: anything after it is ignored. */
+  finished = false;
   /** Set by the worker while it waits for the handler; told of an interrupt at once. */
-  private interruptListener: ((why: Interrupt) => void) | undefined;
+  private interruptListener: ((attempt: Attempt, why: Interrupt) => void) | undefined;
   private controller: AbortController | undefined;
   private readonly abortListeners: ((reason: KilnError) => void)[] = [];
   timeoutTimer: NodeJS.Timeout | undefined;
@@ -62,10 +64,13 @@ export class Attempt {
     this.onDirty = onDirty;
   }
 
-  /** Calls `listener` on interrupt (at once if the attempt was interrupted already). */
-  onInterrupt(listener: (why: Interrupt) => void): void {
+  /**
+   * Calls `listener` on interrupt (at once if the attempt was interrupted already). The
+   * listener gets the attempt, so one function serves every attempt of a worker.
+   */
+  onInterrupt(listener: (attempt: Attempt, why: Interrupt) => void): void {
     this.interruptListener = listener;
-    if (this.interrupted) listener(this.interrupted);
+    if (this.interrupted) listener(this, this.interrupted);
   }
 
   writeArtifact(name: string, data: Uint8Array, contentType: string | null): Promise<void> {
@@ -98,7 +103,7 @@ export class Attempt {
     const reason = INTERRUPT_ERRORS[why]();
     this.controller?.abort(reason);
     for (const l of this.abortListeners) l(reason);
-    this.interruptListener?.(why);
+    this.interruptListener?.(this, why);
   }
 
   interruptError(): KilnError {

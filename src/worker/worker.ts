@@ -3,7 +3,7 @@ import type { AnyJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { validateParams } from '../core/schema.ts';
 import type { ClaimedJob, Fence, ProgressFlush, Settle, Store, TurnInput } from '../store/store.ts';
-import { type ArtifactAccess, Attempt } from './attempt.ts';
+import { type ArtifactAccess, Attempt, type Interrupt } from './attempt.ts';
 import { type AttemptRef, WorkerEvents } from './events.ts';
 import { newWorkerId } from './liveness.ts';
 import { decide, type Outcome } from './outcome.ts';
@@ -407,36 +407,48 @@ export class Worker {
   /**
    * Runs the handler and settles on whichever comes first: its outcome, or an interrupt
    * (a lost attempt settles nothing; a timed-out one fails; a shut-down one is released).
+   * No closure per attempt: the interrupt listener is shared and takes the attempt.
    */
   private execute(attempt: Attempt): void {
     const { job, definition } = attempt;
-    let finished = false;
-    const finish = (outcome: Outcome | 'lost') => {
-      if (finished) return;
-      finished = true;
-      this.finishAttempt(attempt, outcome);
-    };
-    attempt.onInterrupt((why) => {
-      if (why === 'lost') finish('lost');
-      else if (why === 'shutdown') finish({ released: true });
-      else finish({ ok: false, error: attempt.interruptError() });
-    });
-    const run = (params: unknown): Outcome | Promise<Outcome> =>
-      definition.isolation === 'process'
-        ? runInProcess(attempt, params, { killGraceMs: this.o.killGraceMs })
-        : runInline(attempt, params);
+    attempt.onInterrupt(this.interruptAttempt);
     try {
       // Stored params may predate the code: check them again before running.
       const params = validateParams(definition.params, job.type, job.params);
-      const outcome = params instanceof Promise ? params.then(run) : run(params);
+      const outcome =
+        params instanceof Promise
+          ? params.then((p) => this.runHandler(attempt, p))
+          : this.runHandler(attempt, params);
       if (outcome instanceof Promise) {
-        outcome.then(finish, (error: unknown) => finish({ ok: false, error }));
+        outcome.then(
+          (o) => this.finish(attempt, o),
+          (error: unknown) => this.finish(attempt, { ok: false, error }),
+        );
       } else {
-        finish(outcome);
+        this.finish(attempt, outcome);
       }
     } catch (error) {
-      finish({ ok: false, error });
+      this.finish(attempt, { ok: false, error });
     }
+  }
+
+  private runHandler(attempt: Attempt, params: unknown): Outcome | Promise<Outcome> {
+    return attempt.definition.isolation === 'process'
+      ? runInProcess(attempt, params, { killGraceMs: this.o.killGraceMs })
+      : runInline(attempt, params);
+  }
+
+  private readonly interruptAttempt = (attempt: Attempt, why: Interrupt): void => {
+    if (why === 'lost') this.finish(attempt, 'lost');
+    else if (why === 'shutdown') this.finish(attempt, { released: true });
+    else this.finish(attempt, { ok: false, error: attempt.interruptError() });
+  };
+
+  /** The attempt's first outcome counts; a later one (an interrupt after it) is ignored. */
+  private finish(attempt: Attempt, outcome: Outcome | 'lost'): void {
+    if (attempt.finished) return;
+    attempt.finished = true;
+    this.finishAttempt(attempt, outcome);
   }
 
   private finishAttempt(attempt: Attempt, outcome: Outcome | 'lost'): void {

@@ -45,7 +45,7 @@ export class Attempt {
   /** Set by the worker while it waits for the handler; told of an interrupt at once. */
   private interruptListener: ((attempt: Attempt, why: Interrupt) => void) | undefined;
   private controller: AbortController | undefined;
-  private readonly abortListeners: ((reason: KilnError) => void)[] = [];
+  private abortListeners: ((reason: KilnError) => void)[] | undefined;
   timeoutTimer: NodeJS.Timeout | undefined;
   private readonly artifacts: ArtifactAccess;
   private readonly onDirty: (attempt: Attempt) => void;
@@ -94,7 +94,7 @@ export class Attempt {
   }
 
   onAbort(listener: (reason: KilnError) => void): void {
-    this.abortListeners.push(listener);
+    (this.abortListeners ??= []).push(listener);
   }
 
   interrupt(why: Interrupt): void {
@@ -102,7 +102,7 @@ export class Attempt {
     this.interrupted = why;
     const reason = INTERRUPT_ERRORS[why]();
     this.controller?.abort(reason);
-    for (const l of this.abortListeners) l(reason);
+    for (const l of this.abortListeners ?? []) l(reason);
     this.interruptListener?.(this, why);
   }
 

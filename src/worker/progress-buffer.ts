@@ -18,7 +18,8 @@ export class ProgressBuffer {
   private checkpoint: { value: unknown } | undefined;
   private tokens = 0;
   private costUsd = 0;
-  private logs: NewLog[] = [];
+  /** Made on the first log line: most attempts log nothing. */
+  private logs: NewLog[] | undefined;
   dirty = false;
 
   /** Returns false when the value was below the last one and so ignored. */
@@ -64,7 +65,7 @@ export class ProgressBuffer {
   log(entry: NewLog): void {
     if (entry.message.length > MAX_LOG_MESSAGE)
       entry.message = `${entry.message.slice(0, MAX_LOG_MESSAGE)}…`;
-    this.logs.push(entry);
+    (this.logs ??= []).push(entry);
     this.dirty = true;
   }
 
@@ -78,14 +79,14 @@ export class ProgressBuffer {
     if (this.checkpoint) flush.checkpoint = this.checkpoint;
     if (this.tokens !== 0 || this.costUsd !== 0)
       flush.usage = { tokens: this.tokens, costUsd: this.costUsd };
-    if (this.logs.length > 0) flush.logs = this.logs;
+    if (this.logs) flush.logs = this.logs;
     this.progress = undefined;
     this.message = undefined;
     this.heartbeat = false;
     this.checkpoint = undefined;
     this.tokens = 0;
     this.costUsd = 0;
-    this.logs = [];
+    this.logs = undefined;
     this.dirty = false;
     return flush;
   }

@@ -57,3 +57,23 @@ test('a due job of a type this worker does not run does not make it spin', async
   // About 300 ms idle with a due foreign job in the queue: a handful of turns, not thousands.
   expect(turns - before).toBeLessThan(20);
 });
+
+test('idle claims take no feed position: an idle worker wakes no watcher', async () => {
+  const { kiln, work } = await openKiln({ jobs: [stamp] });
+  const store = kiln.store;
+  let turns = 0;
+  const turn = store.turn.bind(store);
+  store.turn = (input) => {
+    turns++;
+    return turn(input);
+  };
+  await kiln.enqueue(stamp, { key: 'idle-first' });
+  work({ idlePollMs: 20 });
+  await waitFor(() => starts.has('idle-first'), { what: 'the first job' });
+  await waitFor(async () => (await kiln.jobs.list({ state: 'completed' })).items.length === 1);
+  const seq = await store.currentSeq();
+  const before = turns;
+  // Idle turns, polled every 20 ms: wait for several of them, not for time.
+  await waitFor(() => turns - before >= 5, { what: 'five idle turns' });
+  expect(await store.currentSeq()).toBe(seq);
+});

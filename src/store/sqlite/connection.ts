@@ -17,14 +17,12 @@ export interface ConnectionOptions {
 
 /** A write transaction's context: the feed position its changes are stamped with. */
 export interface Tx {
-  /** The transaction's change seq, taken on first use (one per transaction). */
-  seq(): number;
   /**
-   * The seq `seq()` would return, without taking it: for a statement that may change
-   * nothing (an idle claim). Taking a seq bumps the feed and wakes every watcher and
-   * worker, so an idle claim that took one made idle workers spin on each other.
+   * The transaction's change seq, taken on first use (one per transaction). Take it only
+   * when something changes: a seq bumps the feed and wakes every watcher and worker, so
+   * an idle claim that took one made idle workers spin on each other.
    */
-  peekSeq(): number;
+  seq(): number;
   /** The store clock, read once per transaction so every row agrees. */
   readonly nowMs: number;
   /**
@@ -81,13 +79,32 @@ export class SqliteConnection {
    * builds arrays about twice as fast as objects, which counts on the worker's claim.
    */
   tuples<T extends unknown[]>(sql: string, ...params: SQLInputValue[]): T[] {
+    return this.tupleStatement(sql).all(...params) as unknown as T[];
+  }
+
+  private tupleStatement(sql: string): StatementSync {
     let s = this.tupleStatements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
       s.setReturnArrays(true);
       this.tupleStatements.set(sql, s);
     }
-    return s.all(...params) as unknown as T[];
+    return s;
+  }
+
+  /**
+   * `run` and `tuples` with the parameters as one array, for the worker's statements
+   * with dozens of them: no spread, so no iterator objects per parameter in code V8
+   * has not optimized yet (most of a short-lived worker's life).
+   */
+  runArray(sql: string, params: SQLInputValue[]): number {
+    const s = this.stmt(sql);
+    return Number((Reflect.apply(s.run, s, params) as { changes: number | bigint }).changes);
+  }
+
+  tuplesArray<T extends unknown[]>(sql: string, params: SQLInputValue[]): T[] {
+    const s = this.tupleStatement(sql);
+    return Reflect.apply(s.all, s, params) as T[];
   }
 
   run(sql: string, ...params: SQLInputValue[]): number {
@@ -99,24 +116,16 @@ export class SqliteConnection {
     if (this.inTx) throw new Error('nested transaction');
     this.inTx = true;
     let seq = 0;
-    // The position before this transaction, read once: a plain read and a plain write
-    // cost less than `UPDATE … RETURNING`, which builds a temporary table per call.
-    let before = -1;
-    const next = () => {
-      if (before < 0)
-        before = this.tuples<[number]>('SELECT value FROM kiln_seq WHERE id = 1')[0]![0];
-      return before + 1;
-    };
     const tx: Tx = {
       nowMs: Date.now(),
+      // A plain read and a plain write: `UPDATE … RETURNING` builds a temporary table per call.
       seq: () => {
         if (seq === 0) {
-          seq = next();
+          seq = this.tuples<[number]>('SELECT value FROM kiln_seq WHERE id = 1')[0]![0] + 1;
           this.stmt('UPDATE kiln_seq SET value = ? WHERE id = 1').run(seq);
         }
         return seq;
       },
-      peekSeq: () => (seq !== 0 ? seq : next()),
       changed: new ChangedRows(),
     };
     this.db.exec('BEGIN IMMEDIATE');

@@ -36,7 +36,8 @@ export class Attempt {
   readonly job: ClaimedJob;
   readonly fence: Fence;
   readonly definition: AnyJobDefinition;
-  readonly buffer = new ProgressBuffer();
+  /** Made on the first report: most short jobs report nothing. */
+  private reports: ProgressBuffer | undefined;
   /** When the handler last showed it is alive (started, reported, heartbeat). */
   lastAliveMs = Date.now();
   interrupted: Interrupt | undefined;
@@ -85,6 +86,17 @@ export class Attempt {
     return this.artifacts.read(this, name);
   }
 
+  /** What the handler reported since the last flush. */
+  get buffer(): ProgressBuffer {
+    this.reports ??= new ProgressBuffer();
+    return this.reports;
+  }
+
+  /** True when the handler reported something not yet written. */
+  get dirty(): boolean {
+    return this.reports?.dirty ?? false;
+  }
+
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
@@ -113,6 +125,6 @@ export class Attempt {
   /** Something arrived from the handler: it is alive, and the buffer has news. */
   touched(): void {
     this.lastAliveMs = Date.now();
-    if (this.buffer.dirty) this.onDirty(this);
+    if (this.dirty) this.onDirty(this);
   }
 }

@@ -80,7 +80,9 @@ export class Worker {
   private readonly active = new Map<string, Attempt>();
   private readonly claimTypes: { type: string; cap: number | null }[];
   /** Decisions waiting for the next turn, with the job type for the events. */
-  private settles: { settle: Settle; type: string }[] = [];
+  private settles: Settle[] = [];
+  /** The job type of each of `settles`, for the events (kept apart: no wrapper per job). */
+  private settleTypes: string[] = [];
   private reaps: Settle[] = [];
   /** Flushes of a turn whose transaction failed (rolled back), written first next turn. */
   private retryFlushes: ProgressFlush[] = [];
@@ -302,17 +304,18 @@ export class Worker {
         : null;
     const empty = this.settles.length === 0 && this.reaps.length === 0 && flushes.length === 0;
     if (empty && claim === null) return null;
-    const types = this.settles.map((s) => s.type);
-    const settles = this.settles.map((s) => s.settle);
+    const types = this.settleTypes;
+    const settles = this.settles;
     const reaps = this.reaps;
     this.settles = [];
+    this.settleTypes = [];
     this.reaps = [];
     return { input: { settles, reaps, flushes, claim }, types };
   }
 
   private requeue({ input, types }: PendingTurn): void {
-    const settles = input.settles.map((settle, i) => ({ settle, type: types[i]! }));
-    this.settles = settles.concat(this.settles);
+    this.settles = input.settles.concat(this.settles);
+    this.settleTypes = types.concat(this.settleTypes);
     this.reaps = input.reaps.concat(this.reaps);
     this.retryFlushes = input.flushes.concat(this.retryFlushes);
   }
@@ -456,11 +459,12 @@ export class Worker {
     clearTimeout(attempt.timeoutTimer);
     if (this.active.get(job.id) === attempt) this.active.delete(job.id);
     // Progress reported just before the end is written in the same transaction, first.
-    if (attempt.buffer.dirty) this.dirty.add(attempt);
+    if (attempt.dirty) this.dirty.add(attempt);
     if (outcome === 'lost') this.dirty.delete(attempt);
     else {
       const settle = decide(attempt.fence, job.maxAttempts, definition, outcome);
-      this.settles.push({ settle, type: job.type });
+      this.settles.push(settle);
+      this.settleTypes.push(job.type);
     }
     this.queueTurn();
   }

@@ -406,6 +406,33 @@ describe('the handler context', () => {
     await waitForJob(kiln, job.id, 'completed');
   });
 
+  test('the context may be destructured: its methods need no `this`', async () => {
+    const destructured = defineJob({
+      type: 'destructured',
+      params: z.object({}),
+      run: ({ progress, log, usage, heartbeat, signal, jobId }) => {
+        progress(0.5, 'half');
+        log('warn', 'from a destructured log', { n: 1 });
+        usage({ tokens: 7, costUsd: 0.25 });
+        heartbeat({ step: 1 });
+        return { aborted: signal.aborted, jobId };
+      },
+    });
+    const { kiln, work } = await openKiln({ jobs: [destructured] });
+    const job = await kiln.enqueue(destructured, {});
+    work();
+    const done = await waitForJob(kiln, job.id, 'completed');
+    expect(done).toMatchObject({
+      result: { aborted: false, jobId: job.id },
+      progressMessage: 'half',
+      usage: { tokens: 7, costUsd: 0.25 },
+    });
+    const logs = await kiln.jobs.logs(job.id);
+    expect(logs.map((l) => [l.level, l.message, l.fields])).toEqual([
+      ['warn', 'from a destructured log', { n: 1 }],
+    ]);
+  });
+
   test('a progress value out of range throws in the handler (INVALID_ARGUMENT)', async () => {
     const { kiln, work } = await openKiln({ jobs });
     const key = newKey();

@@ -94,6 +94,12 @@ export interface Store {
    * paused batches) are not "next": a worker must not spin on them.
    */
   nextRunAtMs(afterMs: number): Promise<number | null>;
+  /**
+   * Called by a worker that has just found nothing to claim: a moment for housekeeping
+   * that would otherwise land inside some commit (SQLite: copying the WAL back). Cheap
+   * when there is nothing to do.
+   */
+  idle(): Promise<void>;
 
   // ---- the change feed ----------------------------------------------------------
   /** The feed position of the last committed change. */

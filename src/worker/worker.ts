@@ -358,6 +358,7 @@ export class Worker {
    */
   private async sleepUntilDue(claimedUpToMs: number): Promise<void> {
     clearTimeout(this.idleTimer);
+    await this.store.idle();
     const next = await this.store.nextRunAtMs(claimedUpToMs);
     const wait =
       next === null

@@ -148,6 +148,11 @@ export class SqliteConnection {
     return result;
   }
 
+  /** Copies what the WAL holds back into the database file, without blocking anyone. */
+  checkpoint(): void {
+    this.stmt('PRAGMA wal_checkpoint(PASSIVE)').get();
+  }
+
   /** Runs `fn` in one read transaction: every statement sees the same snapshot. */
   read<T>(fn: () => T): T {
     if (this.inTx) return fn();

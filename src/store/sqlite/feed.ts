@@ -2,7 +2,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { ChangeEvent } from '../../core/model.ts';
 import type { FeedFilter } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
-import { type BatchRow, type JobRow, toBatchRecord, toJob } from './rows.ts';
+import { type BatchRow, type JobRow, jobColumns, jobRowSeq, toBatchRecord, toJob } from './rows.ts';
 
 export function currentSeq(c: SqliteConnection): number {
   return c.get<{ value: number }>('SELECT value FROM kiln_seq WHERE id = 1')!.value;
@@ -17,7 +17,7 @@ function jobQueries(filter: FeedFilter): { page: string; group: string; params: 
   if (filter.jobId === undefined && filter.batchId === undefined) {
     // CROSS JOIN keeps the log as the outer loop and `+` keeps SQLite from indexing
     // updated_seq on the fly: each entry is a rowid range read in order, so no sort.
-    const from = `SELECT j.* FROM job_changes c
+    const from = `SELECT ${jobColumns('j')} FROM job_changes c
       CROSS JOIN jobs j ON j.rid BETWEEN c.first_rid AND c.last_rid AND +j.updated_seq = c.seq`;
     return {
       page: `${from} WHERE c.seq > ? ORDER BY c.seq, c.first_rid, j.rid LIMIT ?`,
@@ -35,8 +35,8 @@ function jobQueries(filter: FeedFilter): { page: string; group: string; params: 
   if (filter.jobId !== undefined) params.push(filter.jobId);
   if (filter.batchId !== undefined) params.push(filter.batchId);
   return {
-    page: `SELECT * FROM jobs WHERE ${where} AND updated_seq > ? ORDER BY updated_seq, rid LIMIT ?`,
-    group: `SELECT * FROM jobs WHERE ${where} AND updated_seq = ? ORDER BY rid`,
+    page: `SELECT ${jobColumns()} FROM jobs WHERE ${where} AND updated_seq > ? ORDER BY updated_seq, rid LIMIT ?`,
+    group: `SELECT ${jobColumns()} FROM jobs WHERE ${where} AND updated_seq = ? ORDER BY rid`,
     params,
   };
 }
@@ -58,17 +58,17 @@ export function changesSince(
 ): ChangeEvent[] {
   return c.read(() => {
     const q = jobQueries(filter);
-    let jobs = c.all<JobRow>(q.page, ...q.params, afterSeq, limit);
+    let jobs = c.tuples<JobRow>(q.page, ...q.params, afterSeq, limit);
     let upperSeq = Number.POSITIVE_INFINITY;
     if (jobs.length === limit && limit > 0) {
-      const boundary = jobs[jobs.length - 1]!.updated_seq;
-      const whole = jobs.filter((j) => j.updated_seq < boundary);
+      const boundary = jobRowSeq(jobs[jobs.length - 1]!);
+      const whole = jobs.filter((j) => jobRowSeq(j) < boundary);
       if (whole.length > 0) {
         jobs = whole;
         upperSeq = boundary - 1;
       } else {
         // One transaction changed more rows than the page holds: return it whole.
-        jobs = c.all<JobRow>(q.group, ...q.params, boundary);
+        jobs = c.tuples<JobRow>(q.group, ...q.params, boundary);
         upperSeq = boundary;
       }
     }
@@ -87,11 +87,12 @@ export function changesSince(
     const events: ChangeEvent[] = [];
     let b = 0;
     for (const j of jobs) {
-      while (b < batches.length && batches[b]!.updated_seq <= j.updated_seq) {
+      const seq = jobRowSeq(j);
+      while (b < batches.length && batches[b]!.updated_seq <= seq) {
         const row = batches[b++]!;
         events.push({ kind: 'batch', seq: row.updated_seq, batch: toBatchRecord(row) });
       }
-      events.push({ kind: 'job', seq: j.updated_seq, job: toJob(j) });
+      events.push({ kind: 'job', seq, job: toJob(j) });
     }
     for (; b < batches.length; b++) {
       events.push({

@@ -3,7 +3,7 @@ import { sqlStateList } from '../../core/lifecycle.ts';
 import type { Job, Page } from '../../core/model.ts';
 import type { InsertedJob, JobFilter, JobTarget, NewBatch, NewJob, PageRequest } from '../store.ts';
 import type { SqliteConnection, Tx } from './connection.ts';
-import { decodeCursor, encodeCursor, type JobRow, toJob } from './rows.ts';
+import { decodeCursor, encodeCursor, type JobRow, jobColumns, toJob } from './rows.ts';
 
 const INSERT_COLUMNS = `INSERT INTO jobs (id, type, name, state, params, batch_id, idempotency_key,
   priority, run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq) VALUES `;
@@ -73,7 +73,7 @@ function lastRid(c: SqliteConnection): number {
 }
 
 export function getJob(c: SqliteConnection, id: string): Job | null {
-  const row = c.get<JobRow>('SELECT * FROM jobs WHERE id = ?', id);
+  const [row] = c.tuples<JobRow>(`SELECT ${jobColumns()} FROM jobs WHERE id = ?`, id);
   return row ? toJob(row) : null;
 }
 
@@ -99,8 +99,8 @@ export function listJobs(c: SqliteConnection, filter: JobFilter, page: PageReque
     where.push('id < ?');
     params.push(after);
   }
-  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  const rows = c.all<JobRow>(sql, ...params, page.limit + 1);
+  const sql = `SELECT ${jobColumns()} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  const rows = c.tuples<JobRow>(sql, ...params, page.limit + 1);
   const more = rows.length > page.limit;
   const items = (more ? rows.slice(0, page.limit) : rows).map(toJob);
   return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };

@@ -106,7 +106,8 @@ export class Attempt {
   }
 
   onAbort(listener: (reason: KilnError) => void): void {
-    (this.abortListeners ??= []).push(listener);
+    this.abortListeners ??= [];
+    this.abortListeners.push(listener);
   }
 
   interrupt(why: Interrupt): void {

@@ -65,7 +65,8 @@ export class ProgressBuffer {
   log(entry: NewLog): void {
     if (entry.message.length > MAX_LOG_MESSAGE)
       entry.message = `${entry.message.slice(0, MAX_LOG_MESSAGE)}…`;
-    (this.logs ??= []).push(entry);
+    this.logs ??= [];
+    this.logs.push(entry);
     this.dirty = true;
   }
 

@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'vitest';
 import { z } from 'zod';
-import { defineJob } from '../../src/index.ts';
+import { defineJob, type Kiln } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
 import { useKiln } from '../support/library.ts';
 
@@ -19,6 +19,18 @@ const stamp = defineJob({
   },
 });
 const other = defineJob({ type: 'other', params: z.object({}), run: () => null });
+
+/** Counts the worker's store turns from now on. */
+function countTurns(kiln: Kiln): { count: number } {
+  const counter = { count: 0 };
+  const store = kiln.store;
+  const turn = store.turn.bind(store);
+  store.turn = (input) => {
+    counter.count++;
+    return turn(input);
+  };
+  return counter;
+}
 
 test('delayed jobs start within a few milliseconds of their runAt, with the default 1 s idle poll', async () => {
   const { kiln, work } = await openKiln({ jobs: [stamp] });
@@ -40,40 +52,28 @@ test('delayed jobs start within a few milliseconds of their runAt, with the defa
 test('a due job of a type this worker does not run does not make it spin', async () => {
   const { kiln, work } = await openKiln({ jobs: [stamp, other] });
   await kiln.enqueue(other, {});
-  const store = kiln.store;
-  let turns = 0;
-  const turn = store.turn.bind(store);
-  store.turn = (input) => {
-    turns++;
-    return turn(input);
-  };
+  const turns = countTurns(kiln);
   work({ types: ['stamp'], idlePollMs: 1_000 });
   // Wait for a real event (a job of its own type runs) rather than for time to pass.
   await kiln.enqueue(stamp, { key: 'mine' });
   await waitFor(() => starts.has('mine'), { what: 'the worker to run its own job' });
-  const before = turns;
+  const before = turns.count;
   await kiln.enqueue(stamp, { key: 'mine-2' }, { runAt: Date.now() + 300 });
   await waitFor(() => starts.has('mine-2'), { what: 'the delayed job' });
   // About 300 ms idle with a due foreign job in the queue: a handful of turns, not thousands.
-  expect(turns - before).toBeLessThan(20);
+  expect(turns.count - before).toBeLessThan(20);
 });
 
 test('idle claims take no feed position: an idle worker wakes no watcher', async () => {
   const { kiln, work } = await openKiln({ jobs: [stamp] });
-  const store = kiln.store;
-  let turns = 0;
-  const turn = store.turn.bind(store);
-  store.turn = (input) => {
-    turns++;
-    return turn(input);
-  };
+  const turns = countTurns(kiln);
   await kiln.enqueue(stamp, { key: 'idle-first' });
   work({ idlePollMs: 20 });
   await waitFor(() => starts.has('idle-first'), { what: 'the first job' });
   await waitFor(async () => (await kiln.jobs.list({ state: 'completed' })).items.length === 1);
-  const seq = await store.currentSeq();
-  const before = turns;
+  const seq = await kiln.store.currentSeq();
+  const before = turns.count;
   // Idle turns, polled every 20 ms: wait for several of them, not for time.
-  await waitFor(() => turns - before >= 5, { what: 'five idle turns' });
-  expect(await store.currentSeq()).toBe(seq);
+  await waitFor(() => turns.count - before >= 5, { what: 'five idle turns' });
+  expect(await kiln.store.currentSeq()).toBe(seq);
 });

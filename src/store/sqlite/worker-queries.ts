@@ -85,7 +85,7 @@ function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'ex
 
 /**
  * Statement sizes, largest first: n rows take at most one statement of each size, and
- * the largest size repeatedly. A statement binds at most 80 parameters: beyond that,
+ * the largest size repeatedly (down to a statement of one row). A statement binds at most 80 parameters: beyond that,
  * a statement's cost per row rises again (binding through node:sqlite costs more per
  * parameter the more a statement has: 130 ns each at 10, 270 ns at 200, 1 µs at 800;
  * and SQLite's cost per VALUES row grows with their number). Measured per row: 16-row
@@ -95,7 +95,7 @@ function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'ex
 const MAX_BATCH_PARAMS = 80;
 function batchSizes(width: number): number[] {
   const largest = Math.floor((MAX_BATCH_PARAMS - 3) / width);
-  return [64, 32, 16, 8, 4, 2].filter((n) => n <= largest);
+  return [64, 32, 16, 8, 4, 2, 1].filter((n) => n <= largest);
 }
 
 /** `(?4, ?5, …)` groups of `width` placeholders after the three shared ones. */
@@ -117,10 +117,10 @@ interface BatchShape<T> {
   sql: (size: number) => string;
   /** Appends one row's values to `params`, rowid and attempt first. */
   row: (item: T, params: SQLInputValue[]) => void;
-  /** The same write for one item alone; true if its fence held. */
-  one: (item: T) => boolean;
   /** The state a row this write stamped is in. */
   stampedState: 'running' | 'completed';
+  /** The SQL of each size, built on first use. */
+  texts: Map<number, string>;
 }
 
 /** True if the row is in `state`, stamped with this transaction's seq under this fence. */
@@ -145,20 +145,15 @@ function writeBatched<T extends { fence: Fence }>(
   owner: string,
   items: T[],
   shape: BatchShape<T>,
-  cache: Map<number, string>,
 ): boolean[] {
   const held: boolean[] = [];
   let at = 0;
   while (at < items.length) {
-    const size = shape.sizes.find((n) => n <= items.length - at);
-    if (size === undefined) {
-      held.push(shape.one(items[at++]!));
-      continue;
-    }
-    let sql = cache.get(size);
+    const size = shape.sizes.find((n) => n <= items.length - at)!;
+    let sql = shape.texts.get(size);
     if (sql === undefined) {
       sql = shape.sql(size);
-      cache.set(size, sql);
+      shape.texts.set(size, sql);
     }
     // Indexed loops and no spreads: this runs every turn, mostly before V8 optimizes it.
     const params: SQLInputValue[] = [tx.nowMs, tx.seq(), owner];
@@ -201,35 +196,28 @@ function byOwner<T extends { fence: Fence }>(
 
 type Completion = Extract<Settle, { kind: 'complete' }>;
 
-const COMPLETE_MANY = new Map<number, string>();
-
-const COMPLETION_SIZES = batchSizes(3);
-
-function completionShape(c: SqliteConnection, tx: Tx): BatchShape<Completion> {
-  return {
-    sizes: COMPLETION_SIZES,
-    sql: (size) => `UPDATE jobs SET state = 'completed', result = v.column3, progress = 1,
+const COMPLETION: BatchShape<Completion> = {
+  sizes: batchSizes(3),
+  sql: (size) => `UPDATE jobs SET state = 'completed', result = v.column3, progress = 1,
       finished_at_ms = ?1, expires_at_ms = ?1 + retention_ms, lease_expires_at_ms = NULL,
       updated_seq = ?2
     FROM (VALUES ${valuesRows(size, 3)}) AS v WHERE ${BATCH_FENCE}`,
-    row: (s, params) => {
-      params.push(
-        s.fence.row,
-        s.fence.attempt,
-        s.result === undefined ? null : JSON.stringify(s.result),
-      );
-    },
-    one: (s) => applySettle(c, tx, s, 'live'),
-    stampedState: 'completed',
-  };
-}
+  row: (s, params) => {
+    params.push(
+      s.fence.row,
+      s.fence.attempt,
+      s.result === undefined ? null : JSON.stringify(s.result),
+    );
+  },
+  stampedState: 'completed',
+  texts: new Map(),
+};
 
 /** The turn's own settles: completions in batches, the other kinds one by one. */
 function applySettles(c: SqliteConnection, tx: Tx, settles: Settle[]): boolean[] {
   const completions = settles.filter((s): s is Completion => s.kind === 'complete');
-  const shape = completionShape(c, tx);
   const completed = byOwner(completions, (owner, group) =>
-    writeBatched(c, tx, owner, group, shape, COMPLETE_MANY),
+    writeBatched(c, tx, owner, group, COMPLETION),
   );
   let k = 0;
   return settles.map((s) =>
@@ -271,29 +259,17 @@ function flushRow(f: ProgressFlush, params: SQLInputValue[]): void {
   );
 }
 
-const FLUSH_MANY = new Map<number, string>();
-const FLUSH_SIZES = batchSizes(9);
+const FLUSH: BatchShape<ProgressFlush> = {
+  sizes: batchSizes(9),
+  sql: flushSql,
+  row: flushRow,
+  stampedState: 'running',
+  texts: new Map(),
+};
 
 /** The turn's flushes, batched; each held flush's log lines follow. Returns the lost fences. */
 function applyFlushes(c: SqliteConnection, tx: Tx, flushes: ProgressFlush[]): Fence[] {
-  const shape: BatchShape<ProgressFlush> = {
-    sizes: FLUSH_SIZES,
-    sql: flushSql,
-    row: flushRow,
-    one: (f) => {
-      const sql = FLUSH_MANY.get(1) ?? flushSql(1);
-      FLUSH_MANY.set(1, sql);
-      const params: SQLInputValue[] = [tx.nowMs, tx.seq(), f.fence.owner];
-      flushRow(f, params);
-      const held = c.runArray(sql, params) === 1;
-      if (held) tx.changed.add(f.fence.row);
-      return held;
-    },
-    stampedState: 'running',
-  };
-  const held = byOwner(flushes, (owner, group) =>
-    writeBatched(c, tx, owner, group, shape, FLUSH_MANY),
-  );
+  const held = byOwner(flushes, (owner, group) => writeBatched(c, tx, owner, group, FLUSH));
   const lost: Fence[] = [];
   flushes.forEach((f, i) => {
     if (!held[i]) lost.push(f.fence);

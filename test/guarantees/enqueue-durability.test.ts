@@ -67,7 +67,7 @@ test('enqueueMany: every acknowledged call is wholly in the database, and no cal
   const perCall = db
     .prepare(
       `SELECT substr(json_extract(params, '$.value'), 1, instr(json_extract(params, '$.value'), ':') - 1) AS k,
-              count(*) AS n FROM jobs GROUP BY k`,
+              count(*) AS n FROM jobs j JOIN job_params p ON p.rid = j.rid GROUP BY k`,
     )
     .all() as { k: string; n: number }[];
   db.close();

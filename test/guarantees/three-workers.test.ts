@@ -83,7 +83,11 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
   }
 
   // Every row: completed once, on attempt 1, with the result of its own params.
-  const rows = db.prepare('SELECT id, state, attempt, params, result FROM jobs').all() as {
+  const rows = db
+    .prepare(
+      'SELECT j.id, j.state, j.attempt, p.params, j.result FROM jobs j JOIN job_params p ON p.rid = j.rid',
+    )
+    .all() as {
     id: string;
     state: string;
     attempt: number;

@@ -2,7 +2,15 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { ChangeEvent } from '../../core/model.ts';
 import type { FeedFilter } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
-import { type BatchRow, type JobRow, jobColumns, jobRowSeq, toBatchRecord, toJob } from './rows.ts';
+import {
+  type BatchRow,
+  JOB_COLUMNS,
+  JOB_TABLES,
+  type JobRow,
+  jobRowSeq,
+  toBatchRecord,
+  toJob,
+} from './rows.ts';
 
 export function currentSeq(c: SqliteConnection): number {
   return c.get<{ value: number }>('SELECT value FROM kiln_seq WHERE id = 1')!.value;
@@ -17,8 +25,9 @@ function jobQueries(filter: FeedFilter): { page: string; group: string; params: 
   if (filter.jobId === undefined && filter.batchId === undefined) {
     // CROSS JOIN keeps the log as the outer loop and `+` keeps SQLite from indexing
     // updated_seq on the fly: each entry is a rowid range read in order, so no sort.
-    const from = `SELECT ${jobColumns('j')} FROM job_changes c
-      CROSS JOIN jobs j ON j.rid BETWEEN c.first_rid AND c.last_rid AND +j.updated_seq = c.seq`;
+    const from = `SELECT ${JOB_COLUMNS} FROM job_changes c
+      CROSS JOIN jobs j ON j.rid BETWEEN c.first_rid AND c.last_rid AND +j.updated_seq = c.seq
+      CROSS JOIN job_params p ON p.rid = j.rid`;
     return {
       page: `${from} WHERE c.seq > ? ORDER BY c.seq, c.first_rid, j.rid LIMIT ?`,
       group: `${from} WHERE c.seq = ? ORDER BY c.first_rid, j.rid`,
@@ -28,15 +37,15 @@ function jobQueries(filter: FeedFilter): { page: string; group: string; params: 
   const where =
     filter.jobId !== undefined
       ? filter.batchId !== undefined
-        ? 'id = ? AND batch_id = ?'
-        : 'id = ?'
-      : 'batch_id = ?';
+        ? 'j.id = ? AND j.batch_id = ?'
+        : 'j.id = ?'
+      : 'j.batch_id = ?';
   const params: SQLInputValue[] = [];
   if (filter.jobId !== undefined) params.push(filter.jobId);
   if (filter.batchId !== undefined) params.push(filter.batchId);
   return {
-    page: `SELECT ${jobColumns()} FROM jobs WHERE ${where} AND updated_seq > ? ORDER BY updated_seq, rid LIMIT ?`,
-    group: `SELECT ${jobColumns()} FROM jobs WHERE ${where} AND updated_seq = ? ORDER BY rid`,
+    page: `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE ${where} AND j.updated_seq > ? ORDER BY j.updated_seq, j.rid LIMIT ?`,
+    group: `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE ${where} AND j.updated_seq = ? ORDER BY j.rid`,
     params,
   };
 }

@@ -3,17 +3,23 @@ import { sqlStateList } from '../../core/lifecycle.ts';
 import type { Job, Page } from '../../core/model.ts';
 import type { InsertedJob, JobFilter, JobTarget, NewBatch, NewJob, PageRequest } from '../store.ts';
 import type { SqliteConnection, Tx } from './connection.ts';
-import { decodeCursor, encodeCursor, type JobRow, jobColumns, toJob } from './rows.ts';
+import { decodeCursor, encodeCursor, JOB_COLUMNS, JOB_TABLES, type JobRow, toJob } from './rows.ts';
 
-const INSERT_COLUMNS = `INSERT INTO jobs (id, type, name, state, params, batch_id, idempotency_key,
+// Rowids are given, not left to SQLite: the params rows take the same ones.
+const INSERT_COLUMNS = `INSERT INTO jobs (rid, id, type, name, state, batch_id, idempotency_key,
   priority, run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq) VALUES `;
-const ROW = `(?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const ROW = `(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const ON_CONFLICT = ' ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 // Rows per INSERT statement: per-statement overhead dominated a row-at-a-time bulk insert;
 // 100 rows a statement measured 1.4-2x the rows/s of one (docs/PERFORMANCE.md, W1).
 const ROWS_PER_INSERT = 100;
 const INSERT_MANY = INSERT_COLUMNS + Array(ROWS_PER_INSERT).fill(ROW).join(', ') + ON_CONFLICT;
 const INSERT_ONE = INSERT_COLUMNS + ROW + ON_CONFLICT;
+// 40 rows of 2 parameters: node:sqlite's binding cost per parameter grows with their number.
+const PARAMS_PER_INSERT = 40;
+const INSERT_PARAMS = 'INSERT INTO job_params (rid, params) VALUES ';
+const INSERT_PARAMS_MANY = INSERT_PARAMS + Array(PARAMS_PER_INSERT).fill('(?, ?)').join(', ');
+const INSERT_PARAMS_ONE = `${INSERT_PARAMS}(?, ?)`;
 
 export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch): InsertedJob[] {
   return c.write((tx) => {
@@ -29,11 +35,15 @@ export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch
         seq,
       );
     }
-    const values = (j: NewJob) => [
+    // This transaction is the only writer: the rows it inserts take the rowids after the
+    // largest one, in order (a job whose idempotency key meets another leaves a gap).
+    const before = lastRid(c);
+    const rid = (i: number) => before + 1 + i;
+    const values = (j: NewJob, i: number) => [
+      rid(i),
       j.id,
       j.type,
       j.name,
-      JSON.stringify(j.params ?? null),
       j.batchId,
       j.idempotencyKey,
       j.priority,
@@ -44,20 +54,18 @@ export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch
       tx.nowMs,
       seq,
     ];
-    // Rowids of new rows follow the largest existing one: this transaction (the only
-    // writer) inserted exactly the rows above it.
-    const before = lastRid(c);
     let i = 0;
     const many = c.stmt(INSERT_MANY);
     for (; i + ROWS_PER_INSERT <= jobs.length; i += ROWS_PER_INSERT) {
-      many.run(...jobs.slice(i, i + ROWS_PER_INSERT).flatMap(values));
+      const args: SQLInputValue[] = [];
+      for (let k = i; k < i + ROWS_PER_INSERT; k++) args.push(...values(jobs[k]!, k));
+      many.run(...args);
     }
     const one = c.stmt(INSERT_ONE);
-    for (; i < jobs.length; i++) one.run(...values(jobs[i]!));
-    tx.changed.addRun(before + 1, lastRid(c));
+    for (; i < jobs.length; i++) one.run(...values(jobs[i]!, i));
     // A job with an idempotency key may have met an existing job (or one earlier in this
     // call) and not been inserted: the key names the job that counts.
-    return jobs.map((j) => {
+    const inserted = jobs.map((j) => {
       if (j.idempotencyKey === null) return { id: j.id, created: true };
       const existing = c.get<{ id: string }>(
         'SELECT id FROM jobs WHERE idempotency_key = ?',
@@ -65,7 +73,30 @@ export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch
       )!;
       return { id: existing.id, created: existing.id === j.id };
     });
+    insertParams(c, jobs, inserted, rid);
+    tx.changed.addRun(before + 1, rid(jobs.length - 1));
+    return inserted;
   });
+}
+
+/** The params of the jobs that were inserted, under their rowids. */
+function insertParams(
+  c: SqliteConnection,
+  jobs: NewJob[],
+  inserted: InsertedJob[],
+  rid: (i: number) => number,
+): void {
+  const rows: SQLInputValue[] = [];
+  for (let i = 0; i < jobs.length; i++) {
+    if (inserted[i]!.created) rows.push(rid(i), JSON.stringify(jobs[i]!.params ?? null));
+  }
+  let at = 0;
+  const many = c.stmt(INSERT_PARAMS_MANY);
+  for (; at + 2 * PARAMS_PER_INSERT <= rows.length; at += 2 * PARAMS_PER_INSERT) {
+    many.run(...rows.slice(at, at + 2 * PARAMS_PER_INSERT));
+  }
+  const one = c.stmt(INSERT_PARAMS_ONE);
+  for (; at < rows.length; at += 2) one.run(rows[at]!, rows[at + 1]!);
 }
 
 function lastRid(c: SqliteConnection): number {
@@ -73,7 +104,7 @@ function lastRid(c: SqliteConnection): number {
 }
 
 export function getJob(c: SqliteConnection, id: string): Job | null {
-  const [row] = c.tuples<JobRow>(`SELECT ${jobColumns()} FROM jobs WHERE id = ?`, id);
+  const [row] = c.tuples<JobRow>(`SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.id = ?`, id);
   return row ? toJob(row) : null;
 }
 
@@ -83,23 +114,23 @@ export function listJobs(c: SqliteConnection, filter: JobFilter, page: PageReque
   const params: SQLInputValue[] = [];
   if (filter.state !== undefined) {
     const states = Array.isArray(filter.state) ? filter.state : [filter.state];
-    where.push('state IN (SELECT value FROM json_each(?))');
+    where.push('j.state IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(states));
   }
   if (filter.type !== undefined) {
-    where.push('type = ?');
+    where.push('j.type = ?');
     params.push(filter.type);
   }
   if (filter.batchId !== undefined) {
-    where.push('batch_id = ?');
+    where.push('j.batch_id = ?');
     params.push(filter.batchId);
   }
   const after = decodeCursor(page.cursor);
   if (after !== null) {
-    where.push('id < ?');
+    where.push('j.id < ?');
     params.push(after);
   }
-  const sql = `SELECT ${jobColumns()} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  const sql = `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY j.id DESC LIMIT ?`;
   const rows = c.tuples<JobRow>(sql, ...params, page.limit + 1);
   const more = rows.length > page.limit;
   const items = (more ? rows.slice(0, page.limit) : rows).map(toJob);
@@ -180,5 +211,9 @@ export function deleteJobRows(c: SqliteConnection, tx: Tx, ids: string[]): void 
   void tx;
   c.run('DELETE FROM job_logs WHERE job_id IN (SELECT value FROM json_each(?))', list);
   c.run('DELETE FROM artifacts WHERE job_id IN (SELECT value FROM json_each(?))', list);
+  c.run(
+    'DELETE FROM job_params WHERE rid IN (SELECT rid FROM jobs WHERE id IN (SELECT value FROM json_each(?)))',
+    list,
+  );
   c.run('DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))', list);
 }

@@ -190,6 +190,23 @@ INSERT INTO job_changes (seq, first_rid, last_rid) SELECT updated_seq, rid, rid 
 DROP INDEX jobs_seq;
 `,
   },
+  {
+    version: 4,
+    name: 'job params in a table of their own',
+    // SQLite rewrites a whole row on every UPDATE, and a job row is updated at its claim,
+    // at every progress flush and at its settle. Params never change after the enqueue,
+    // and may be kilobytes (a presentation's slides): 100 jobs with 10 KB params took
+    // ten times as long to report progress as with 10-byte ones. Apart, they are
+    // written once.
+    sql: `
+CREATE TABLE job_params (
+  rid INTEGER PRIMARY KEY,
+  params TEXT NOT NULL
+) STRICT;
+INSERT INTO job_params (rid, params) SELECT rid, params FROM jobs;
+ALTER TABLE jobs DROP COLUMN params;
+`,
+  },
 ];
 
 export function migrate(db: DatabaseSync): void {

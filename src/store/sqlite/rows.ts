@@ -46,17 +46,14 @@ const C = Object.fromEntries(JOB_COLUMN_NAMES.map((name, i) => [name, i])) as Re
   number
 >;
 
-const selectLists = new Map<string, string>();
-
-/** The select list of a job read; `table` qualifies the columns (`j` gives `j.id, …`). */
-export function jobColumns(table = ''): string {
-  let list = selectLists.get(table);
-  if (list === undefined) {
-    list = JOB_COLUMN_NAMES.map((name) => (table ? `${table}.${name}` : name)).join(', ');
-    selectLists.set(table, list);
-  }
-  return list;
-}
+/**
+ * A job read selects `JOB_COLUMNS` from `JOB_TABLES`: the job row as `j`, its params
+ * (a table of their own, written once: migration 4) as `p`.
+ */
+export const JOB_COLUMNS = JOB_COLUMN_NAMES.map((name) =>
+  name === 'params' ? 'p.params' : `j.${name}`,
+).join(', ');
+export const JOB_TABLES = 'jobs j JOIN job_params p ON p.rid = j.rid';
 
 /** One job row as `jobColumns()` selects it. */
 export type JobRow = unknown[];

@@ -300,8 +300,8 @@ function insertLogs(c: SqliteConnection, f: ProgressFlush): void {
 // the store clock, and the types are ?5 onwards (?2 to ?4 are the claim's lease).
 function due(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `?${i + 5}`).join(', ');
-  return `state = 'pending' AND run_at_ms <= ?1 AND type IN (${types})
-  AND (batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = jobs.batch_id AND b.paused = 1))`;
+  return `j.state = 'pending' AND j.run_at_ms <= ?1 AND j.type IN (${types})
+  AND (j.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = j.batch_id AND b.paused = 1))`;
 }
 
 const CLAIM_SET = `SET state = 'running', attempt = attempt + 1, lease_owner = ?2, lease_expires_at_ms = ?3,
@@ -314,8 +314,10 @@ const CLAIM_SET = `SET state = 'running', attempt = attempt + 1, lease_owner = ?
  * The attempt a claim starts is the row's attempt + 1, as CLAIM_SET writes it.
  */
 function pickDue(typeCount: number, limit: number): string {
-  return `SELECT rid, id, type, name, params, batch_id, attempt + 1, max_attempts, checkpoint FROM jobs
-WHERE ${due(typeCount)} ORDER BY priority DESC, run_at_ms, rid LIMIT ${limit}`;
+  // CROSS JOIN: walk the pending jobs in claim order, then fetch each one's params.
+  return `SELECT j.rid, j.id, j.type, j.name, p.params, j.batch_id, j.attempt + 1, j.max_attempts, j.checkpoint
+FROM jobs j CROSS JOIN job_params p ON p.rid = j.rid
+WHERE ${due(typeCount)} ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT ${limit}`;
 }
 /** Marks the picked rows running in one statement (one per row measured ~2x slower). */
 function claimRows(count: number): string {

@@ -174,6 +174,27 @@ describe('idempotency keys', () => {
     expect(inserted[2]).toEqual({ id: inserted[1]!.id, created: false });
     expect(await countJobs(kiln)).toBe(2);
   });
+
+  test('jobs skipped by their key leave every other job with its own params', async () => {
+    const { kiln } = await openKiln({ jobs: testJobs });
+    await kiln.enqueue(testJob, { value: 'first' }, { idempotencyKey: 'k' });
+    // More than one INSERT statement's worth of rows, with skipped ones among them and last.
+    const items = Array.from({ length: 250 }, (_, i) => ({
+      job: testJob,
+      params: { value: i },
+      options: i % 60 === 7 || i === 249 ? { idempotencyKey: 'k' } : {},
+    }));
+    const inserted = await kiln.enqueueMany(items);
+    expect(inserted.filter((r) => !r.created)).toHaveLength(6);
+    for (const [i, r] of inserted.entries()) {
+      const job = (await kiln.jobs.get(r.id))!;
+      expect(job.params).toMatchObject({ value: r.created ? i : 'first' });
+    }
+    // The next job takes the row the skipped last one would have had.
+    const next = await kiln.enqueue(testJob, { value: 'next' });
+    expect((await kiln.jobs.get(next.id))!.params).toMatchObject({ value: 'next' });
+    expect(await countJobs(kiln)).toBe(246);
+  });
 });
 
 describe('claim order and scheduling', () => {

@@ -202,6 +202,9 @@ export type Settle =
   /** Shutdown: back to pending now, and the attempt does not count against the budget. */
   | { kind: 'release'; fence: Fence };
 
+/** What becomes of a stalled attempt: retried with backoff, or failed. Never more. */
+export type StalledSettle = Extract<Settle, { kind: 'reschedule' | 'fail' }>;
+
 export interface ProgressFlush {
   fence: Fence;
   /** Highest fraction reported since the last flush, if any. */
@@ -232,7 +235,7 @@ export interface ClaimRequest {
 export interface TurnInput {
   settles: Settle[];
   /** Stalled attempts found by `expiredLeases`, settled only if still expired. */
-  reaps: Settle[];
+  reaps: StalledSettle[];
   flushes: ProgressFlush[];
   claim: ClaimRequest | null;
 }

@@ -1,7 +1,7 @@
 import { backoffDelayMs, DEFAULT_BACKOFF } from '../core/backoff.ts';
 import type { AnyJobDefinition } from '../core/define-job.ts';
 import { coerceError, KilnError, NonRetryableError, type StoredError } from '../core/errors.ts';
-import type { Fence, Settle } from '../store/store.ts';
+import type { Fence, Settle, StalledSettle } from '../store/store.ts';
 
 /** How an attempt ended, before it is turned into one store call. */
 export type Outcome =
@@ -36,6 +36,17 @@ export function decide(
 ): Settle {
   if ('released' in outcome) return { kind: 'release', fence };
   if (outcome.ok) return { kind: 'complete', fence, result: outcome.result };
+  return decideFailure(fence, maxAttempts, definition, outcome, random);
+}
+
+/** A failed attempt: rescheduled with backoff while attempts and the error allow, else failed. */
+export function decideFailure(
+  fence: Fence,
+  maxAttempts: number,
+  definition: AnyJobDefinition | undefined,
+  outcome: { error: unknown; nonRetryable?: boolean },
+  random: () => number = Math.random,
+): StalledSettle {
   const error: StoredError = coerceError(outcome.error);
   const final = outcome.nonRetryable ?? isNonRetryable(outcome.error, definition);
   if (final || fence.attempt >= maxAttempts) return { kind: 'fail', fence, error };

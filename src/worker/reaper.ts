@@ -1,8 +1,8 @@
 import type { AnyJobDefinition } from '../core/define-job.ts';
 import { KilnError } from '../core/errors.ts';
-import type { Settle, Store } from '../store/store.ts';
+import type { StalledSettle, Store } from '../store/store.ts';
 import { isDeadLocalWorker } from './liveness.ts';
-import { decide } from './outcome.ts';
+import { decideFailure } from './outcome.ts';
 
 /**
  * Finds stalled attempts of any worker and decides each one: retried with backoff, or
@@ -17,7 +17,7 @@ export async function findStalled(
   definitions: ReadonlyMap<string, AnyJobDefinition>,
   self: string,
   detectDeadWorkers: boolean,
-): Promise<Settle[]> {
+): Promise<StalledSettle[]> {
   if (detectDeadWorkers) {
     for (const owner of await store.leaseOwners()) {
       if (owner !== self && isDeadLocalWorker(owner)) await store.expireLeases(owner);
@@ -31,6 +31,6 @@ export async function findStalled(
   );
   return expired.map((e) => {
     const fence = { id: e.id, attempt: e.attempt, owner: e.owner, row: e.row };
-    return decide(fence, e.maxAttempts, definitions.get(e.type), { ok: false, error });
+    return decideFailure(fence, e.maxAttempts, definitions.get(e.type), { error });
   });
 }

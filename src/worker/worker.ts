@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { AnyJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { validateParams } from '../core/schema.ts';
-import type { ClaimedJob, Fence, ProgressFlush, Settle, Store, TurnInput } from '../store/store.ts';
+import type {
+  ClaimedJob,
+  Fence,
+  ProgressFlush,
+  Settle,
+  StalledSettle,
+  Store,
+  TurnInput,
+} from '../store/store.ts';
 import { type ArtifactAccess, Attempt, type Interrupt } from './attempt.ts';
 import { type AttemptRef, WorkerEvents } from './events.ts';
 import { newWorkerId } from './liveness.ts';
@@ -83,7 +91,7 @@ export class Worker {
   private settles: Settle[] = [];
   /** The job type of each of `settles`, for the events (kept apart: no wrapper per job). */
   private settleTypes: string[] = [];
-  private reaps: Settle[] = [];
+  private reaps: StalledSettle[] = [];
   /** Flushes of a turn whose transaction failed (rolled back), written first next turn. */
   private retryFlushes: ProgressFlush[] = [];
   private readonly dirty = new Set<Attempt>();
@@ -452,10 +460,6 @@ export class Worker {
   private finish(attempt: Attempt, outcome: Outcome | 'lost'): void {
     if (attempt.finished) return;
     attempt.finished = true;
-    this.finishAttempt(attempt, outcome);
-  }
-
-  private finishAttempt(attempt: Attempt, outcome: Outcome | 'lost'): void {
     const { job, definition } = attempt;
     clearTimeout(attempt.timeoutTimer);
     if (this.active.get(job.id) === attempt) this.active.delete(job.id);

@@ -7,7 +7,13 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { type ChangeEvent, Kiln } from '../../src/index.ts';
-import type { ClaimRequest, Fence, Settle, TurnInput } from '../../src/store/store.ts';
+import type {
+  ClaimRequest,
+  Fence,
+  Settle,
+  StalledSettle,
+  TurnInput,
+} from '../../src/store/store.ts';
 import { waitFor } from '../support/helpers.ts';
 import { testJob } from '../support/test-jobs.ts';
 import { guaranteeJobs, zombieJob } from './support/jobs.ts';
@@ -66,7 +72,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   expect(await kiln.jobs.get(job.id)).toEqual(afterExpiry);
 
   // B reaps the stalled attempt and claims attempt 2 in one turn.
-  const reap: Settle = { kind: 'reschedule', fence: a, error, delayMs: 0 };
+  const reap: StalledSettle = { kind: 'reschedule', fence: a, error, delayMs: 0 };
   const second = await s.turn(turnInput({ reaps: [reap], claim: claimAs('owner-B', 60_000) }));
   expect(second.reaped).toEqual([true]);
   expect(second.claimed.map((c) => [c.id, c.attempt])).toEqual([[job.id, 2]]);

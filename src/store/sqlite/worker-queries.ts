@@ -20,12 +20,15 @@ import type { SqliteConnection, Tx } from './connection.ts';
 const LIVE = `rid = ? AND attempt = ? AND lease_owner = ? AND state = 'running' AND lease_expires_at_ms >= ?`;
 const EXPIRED = `rid = ? AND attempt = ? AND lease_owner = ? AND state = 'running' AND lease_expires_at_ms < ?`;
 
+/**
+ * The settles written one row at a time: retries, failures, releases and stall reaps
+ * (rare next to completions, which go in batches: COMPLETION below).
+ */
+type SingleSettle = Exclude<Settle, { kind: 'complete' }>;
+
 /** One UPDATE per settle kind; the leading parameters differ, the fence comes last. */
-function settleSql(kind: Settle['kind'], fence: string): string {
+function settleSql(kind: SingleSettle['kind'], fence: string): string {
   switch (kind) {
-    case 'complete': // params: result, now, now, seq
-      return `UPDATE jobs SET state = 'completed', result = ?, progress = 1, finished_at_ms = ?,
-        expires_at_ms = ? + retention_ms, lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
     case 'reschedule': // params: error, runAt, seq
       return `UPDATE jobs SET state = 'pending', error = ?, run_at_ms = ?,
         lease_expires_at_ms = NULL, updated_seq = ? WHERE ${fence}`;
@@ -41,32 +44,33 @@ function settleSql(kind: Settle['kind'], fence: string): string {
 
 const SETTLE_SQL = {
   live: {
-    complete: settleSql('complete', LIVE),
     reschedule: settleSql('reschedule', LIVE),
     fail: settleSql('fail', LIVE),
     release: settleSql('release', LIVE),
   },
   expired: {
-    complete: settleSql('complete', EXPIRED),
     reschedule: settleSql('reschedule', EXPIRED),
     fail: settleSql('fail', EXPIRED),
     release: settleSql('release', EXPIRED),
   },
 };
 
-function applySettle(c: SqliteConnection, tx: Tx, s: Settle, which: 'live' | 'expired'): boolean {
+function applySettle(
+  c: SqliteConnection,
+  tx: Tx,
+  s: SingleSettle,
+  which: 'live' | 'expired',
+): boolean {
   const now = tx.nowMs;
   const seq = tx.seq();
   const f = s.fence;
   // The statement's leading parameters, as listed beside settleSql; the fence follows.
   const lead =
-    s.kind === 'complete'
-      ? [s.result === undefined ? null : JSON.stringify(s.result), now, now, seq]
-      : s.kind === 'reschedule'
-        ? [JSON.stringify(s.error), now + Math.max(0, Math.round(s.delayMs)), seq]
-        : s.kind === 'fail'
-          ? [JSON.stringify(s.error), now, now, seq]
-          : [seq];
+    s.kind === 'reschedule'
+      ? [JSON.stringify(s.error), now + Math.max(0, Math.round(s.delayMs)), seq]
+      : s.kind === 'fail'
+        ? [JSON.stringify(s.error), now, now, seq]
+        : [seq];
   const stmt = c.stmt(SETTLE_SQL[which][s.kind]);
   const held = Number(stmt.run(...lead, f.row, f.attempt, f.owner, now).changes) === 1;
   if (held) tx.changed.add(f.row);

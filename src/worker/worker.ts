@@ -238,7 +238,7 @@ export class Worker {
   private markDirty = (attempt: Attempt): void => {
     this.dirty.add(attempt);
     if (this.flushTimer !== undefined || this.turnQueued) return;
-    const wait = this.lastFlushMs + this.o.progressFlushMs - Date.now();
+    const wait = this.lastFlushMs + this.o.progressFlushMs - performance.now();
     if (wait <= 0) this.queueTurn();
     else
       this.flushTimer = setTimeout(() => {
@@ -301,7 +301,7 @@ export class Worker {
         if (flush) flushes.push(flush);
       }
       this.dirty.clear();
-      this.lastFlushMs = Date.now();
+      this.lastFlushMs = performance.now();
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }

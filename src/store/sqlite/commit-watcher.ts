@@ -1,14 +1,18 @@
 import { type FSWatcher, watch } from 'node:fs';
+import { bellPath } from './commit-bell.ts';
 import type { SqliteConnection } from './connection.ts';
 
 /**
  * Learns that another process committed to the database, cheaply and promptly.
  *
  * `PRAGMA data_version` changes when another connection commits. Polling it every
- * millisecond costs a few percent of a core even when idle, so we watch the WAL file
- * instead: a commit appends to it. The watch event can arrive before the commit is
- * visible to us, so each event triggers a check now and one shortly after. A slow
- * poll is the safety net for lost events (rows are the truth; an event is a hint).
+ * millisecond costs a few percent of a core even when idle, so we watch a file instead:
+ * the commit bell (commit-bell.ts), which every Kiln connection rings once a commit that
+ * changed the feed is visible. Where the bell cannot be made (a folder this process may
+ * not write), the WAL file stands in: a commit appends to it, but its first write can
+ * come before the commit is visible, so each event is checked now and again shortly
+ * after. A slow poll is the safety net for lost events (rows are the truth; an event is
+ * a hint).
  */
 export class CommitWatcher {
   private readonly connection: SqliteConnection;
@@ -22,11 +26,14 @@ export class CommitWatcher {
     this.connection = connection;
     this.notify = notify;
     this.lastVersion = this.version();
+    const bell = connection.bell.open();
     try {
-      this.watcher = watch(`${connection.path}-wal`, { persistent: false }, () => this.onEvent());
+      this.watcher = bell
+        ? watch(bellPath(connection.path), { persistent: false }, () => this.check())
+        : watch(`${connection.path}-wal`, { persistent: false }, () => this.onWalEvent());
       this.watcher.on('error', () => this.watcher?.close());
     } catch {
-      // No WAL file to watch (yet): the poll alone still delivers.
+      // Nothing to watch (yet): the poll alone still delivers.
     }
     this.poll = setInterval(() => this.check(), safetyPollMs);
     this.poll.unref();
@@ -38,7 +45,7 @@ export class CommitWatcher {
     ).data_version;
   }
 
-  private onEvent(): void {
+  private onWalEvent(): void {
     this.check();
     if (this.recheck === undefined) {
       this.recheck = setTimeout(() => {

@@ -1,5 +1,6 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ChangedRows, INSERT_CHANGE } from './change-log.ts';
+import { CommitBell } from './commit-bell.ts';
 import { migrate } from './migrations.ts';
 
 export type Durability = 'process-crash' | 'power-loss';
@@ -43,6 +44,8 @@ export class SqliteConnection {
   private readonly statements = new Map<string, StatementSync>();
   private readonly tupleStatements = new Map<string, StatementSync>();
   private readonly afterCommit = new Set<() => void>();
+  /** Rung after each commit that changed the feed, for other processes' watchers. */
+  readonly bell: CommitBell;
   private inTx = false;
 
   constructor(options: ConnectionOptions) {
@@ -55,6 +58,7 @@ export class SqliteConnection {
     this.db.exec('PRAGMA wal_autocheckpoint = 10000');
     this.db.exec('PRAGMA temp_store = MEMORY');
     migrate(this.db);
+    this.bell = new CommitBell(options.path);
   }
 
   stmt(sql: string): StatementSync {
@@ -144,7 +148,10 @@ export class SqliteConnection {
     } finally {
       this.inTx = false;
     }
-    if (seq !== 0) for (const listener of this.afterCommit) listener();
+    if (seq !== 0) {
+      this.bell.ring();
+      for (const listener of this.afterCommit) listener();
+    }
     return result;
   }
 
@@ -173,6 +180,7 @@ export class SqliteConnection {
   }
 
   close(): void {
+    this.bell.close();
     this.statements.clear();
     this.tupleStatements.clear();
     this.db.close();

@@ -50,7 +50,8 @@ export class SqliteStore implements Store {
   private readonly c: SqliteConnection;
   private readonly files: ArtifactFiles;
   private readonly listeners = new Set<() => void>();
-  private readonly watcher: CommitWatcher;
+  /** Watches for other processes' commits while anyone listens (see onCommit). */
+  private watcher: CommitWatcher | undefined;
   private closed = false;
   private orphansSwept = false;
   private lastCheckpointMs = 0;
@@ -63,13 +64,13 @@ export class SqliteStore implements Store {
       durability: options.durability ?? 'process-crash',
     });
     this.files = new ArtifactFiles(join(dirname(this.path), 'artifacts'));
-    const notify = () => {
-      for (const l of this.listeners) l();
-    };
     // Our own commits are announced at once; other processes' through the watcher.
-    this.c.onLocalCommit(notify);
-    this.watcher = new CommitWatcher(this.c, notify);
+    this.c.onLocalCommit(this.notify);
   }
+
+  private readonly notify = (): void => {
+    for (const l of this.listeners) l();
+  };
 
   async insertJobs(list: NewJob[], batch?: NewBatch): Promise<InsertedJob[]> {
     return jobs.insertJobs(this.c, list, batch);
@@ -207,9 +208,26 @@ export class SqliteStore implements Store {
   async changesSince(afterSeq: number, filter: FeedFilter, limit: number): Promise<ChangeEvent[]> {
     return feed.changesSince(this.c, afterSeq, filter, limit);
   }
+  /**
+   * The commit watcher runs only while someone listens: a process that only enqueues
+   * or reads (a web server, a CLI call) is not woken by every commit of the workers.
+   */
   onCommit(listener: () => void): () => void {
+    if (this.closed) return () => {};
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.watcher ??= new CommitWatcher(this.c, this.notify);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.watcher?.close();
+        this.watcher = undefined;
+      }
+    };
+  }
+
+  /** Whether other processes' commits are being watched (for tests). */
+  get watchingCommits(): boolean {
+    return this.watcher !== undefined;
   }
   async pruneExpired(limit: number): Promise<{ jobs: number; batches: number }> {
     // Once per instance, with the first prune rather than on open: the sweep reads every
@@ -236,7 +254,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.watcher.close();
+    this.watcher?.close();
+    this.watcher = undefined;
     this.listeners.clear();
     this.c.close();
   }

@@ -10,7 +10,7 @@ export interface WorkerConfig {
   mode: WorkerMode;
   /** Passed to kiln.work(); omitted means the worker's default. */
   concurrency?: number;
-  /** drain, progress: report `done` once this many jobs completed. */
+  /** drain, progress: report `done` each time another this many jobs finished. */
   expect?: number;
 }
 
@@ -19,6 +19,8 @@ export interface WatcherConfig {
   durability: Durability;
   /** Stop once this many distinct jobs were seen completed. */
   expect: number;
+  /** Say `seen` each time another this many jobs were seen completed. */
+  roundSize?: number;
 }
 
 /** One job change as the watcher saw it: [job id, attempt, progress, state, seen at]. */
@@ -34,13 +36,16 @@ export type ChildMessage =
       startMs: number;
       /** First handler start (job:start event). */
       firstStartMs: number;
-      /** The commit that completed the last expected job (job:complete event). */
+      /** The commit that completed the last job of this `expect` (job:complete event). */
       lastCompleteMs: number;
+      /** Since `start`: counts run on across rounds. */
       completed: number;
       failed: number;
       rssBytes: number;
     }
   | { type: 'started'; attempt: number; atMs: number }
+  /** The watcher saw this many distinct jobs completed (WatcherConfig.roundSize). */
+  | { type: 'seen'; completed: number }
   /** This worker reclaimed another worker's expired attempt (job:stalled). */
   | { type: 'stalled'; attempt: number; atMs: number }
   | {

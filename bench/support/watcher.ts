@@ -16,7 +16,29 @@ process.on('disconnect', () => process.exit(0));
 
 const rss = startRssSampler(10);
 const kiln = await Kiln.open({ store: config.store, durability: config.durability });
-const observations: Observation[] = [];
+// Observations are kept as columns of numbers, not one small array each: tens of
+// thousands of live arrays grew the old generation, and its collections paused this
+// process in the middle of what it measures.
+const ids = new Map<string, number>();
+const idList: string[] = [];
+const states = new Map<string, number>();
+const stateList: string[] = [];
+const columns = {
+  id: [] as number[],
+  attempt: [] as number[],
+  progress: [] as number[],
+  state: [] as number[],
+  at: [] as number[],
+};
+const code = (map: Map<string, number>, list: string[], key: string): number => {
+  let c = map.get(key);
+  if (c === undefined) {
+    c = list.length;
+    map.set(key, c);
+    list.push(key);
+  }
+  return c;
+};
 const completed = new Set<string>();
 const controller = new AbortController();
 
@@ -30,9 +52,15 @@ const watching = (async () => {
   for await (const event of kiln.watch({ from: 'start', signal: controller.signal })) {
     if (event.kind !== 'job') continue;
     const job = event.job;
-    observations.push([job.id, job.attempt, job.progress, job.state, nowMs()]);
-    if (job.state === 'completed') {
+    columns.at.push(nowMs());
+    columns.id.push(code(ids, idList, job.id));
+    columns.attempt.push(job.attempt);
+    columns.progress.push(job.progress);
+    columns.state.push(code(states, stateList, job.state));
+    if (job.state === 'completed' && !completed.has(job.id)) {
       completed.add(job.id);
+      if (config.roundSize && completed.size % config.roundSize === 0)
+        send({ type: 'seen', completed: completed.size });
       if (completed.size >= config.expect) controller.abort();
     }
   }
@@ -42,6 +70,13 @@ send({ type: 'ready', pid: process.pid, rssBytes: process.memoryUsage.rss() });
 await watching;
 await kiln.close();
 rss.stop();
+const observations: Observation[] = columns.at.map((at, i) => [
+  idList[columns.id[i]!]!,
+  columns.attempt[i]!,
+  columns.progress[i]!,
+  stateList[columns.state[i]!]!,
+  at,
+]);
 send(
   {
     type: 'report',

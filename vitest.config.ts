@@ -1,12 +1,36 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: every test on the embedded SQLite store, and the store-contract suite
+ * (the library's behaviour and the guarantees) again on PostgreSQL, each test in a
+ * schema of its own (test/support/stores.ts).
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests spawn worker processes; two cores are shared between files.
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/postgres/**', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/integration/library-*.test.ts', 'test/postgres/**/*.test.ts'],
+          env: { KILN_TEST_STORE: 'postgres' },
+          globalSetup: ['test/support/postgres-setup.ts'],
+          setupFiles: ['test/support/postgres-each.ts'],
+        },
+      },
+    ],
   },
 });

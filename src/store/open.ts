@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { KilnError } from '../core/errors.ts';
+import { DEFAULT_PG_SCHEMA, PostgresStore } from './postgres/postgres-store.ts';
 import type { Durability } from './sqlite/connection.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
@@ -10,8 +11,9 @@ export type { Durability };
 export const DEFAULT_STORE_URL = 'sqlite:.kiln/kiln.db';
 
 /**
- * Opens the store a URL names: `sqlite:<path>` (relative to the working directory).
- * PostgreSQL (`postgres://…`) arrives with its own store.
+ * Opens the store a URL names: `sqlite:<path>` (relative to the working directory), or
+ * `postgres://user@host:port/database?schema=name` (Kiln's tables in that schema,
+ * default `kiln`; every other parameter goes to the driver).
  */
 export function openStore(
   url: string = DEFAULT_STORE_URL,
@@ -27,14 +29,31 @@ export function openStore(
     }
     return new SqliteStore({ path: resolve(path), ...options });
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new KilnError(
-      'INVALID_STORE_URL',
-      'the PostgreSQL store is not built yet; use sqlite:<path> for now',
-    );
-  }
+  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(parsePostgresUrl(url));
   throw new KilnError(
     'INVALID_STORE_URL',
-    `store URL \`${url}\` is not one Kiln can open; use sqlite:<path>`,
+    `store URL \`${url}\` is not one Kiln can open; use sqlite:<path> or postgres://…`,
   );
+}
+
+/** A schema name Kiln accepts: it also names the NOTIFY channel (63 bytes at most). */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/;
+
+/** Splits Kiln's own `schema` parameter off a PostgreSQL URL. */
+export function parsePostgresUrl(url: string): { url: string; schema: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new KilnError('INVALID_STORE_URL', `store URL \`${url}\` is not a valid URL`);
+  }
+  const schema = parsed.searchParams.get('schema') ?? DEFAULT_PG_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new KilnError(
+      'INVALID_STORE_URL',
+      `schema \`${schema}\` must be letters, digits and underscores (at most 41), starting with a letter or underscore`,
+    );
+  }
+  parsed.searchParams.delete('schema');
+  return { url: parsed.toString(), schema };
 }

@@ -295,7 +295,7 @@ describe('acting on jobs', () => {
   );
 
   test('delete refuses a running job, and removes a finished one with its logs and artifacts', async () => {
-    const { kiln, work, dir } = await openKiln({ jobs });
+    const { kiln, work, dir, kind } = await openKiln({ jobs });
     const key = newKey();
     const running = await kiln.enqueue(stubbornJob, { key });
     const rich = await kiln.enqueue(richJob, { logs: ['a', 'b'], files: { 'out.txt': 'hello' } });
@@ -306,8 +306,10 @@ describe('acting on jobs', () => {
     expect((await kiln.jobs.get(running.id))!.state).toBe('running');
 
     await waitForJob(kiln, rich.id, 'completed');
+    // The embedded store keeps artifacts as files; PostgreSQL keeps them in the database.
     const files = join(dir, 'artifacts', rich.id);
-    expect(readdirSync(files)).toEqual(['out.txt']);
+    if (kind === 'sqlite') expect(readdirSync(files)).toEqual(['out.txt']);
+    expect((await kiln.artifacts.list(rich.id)).map((a) => a.name)).toEqual(['out.txt']);
     expect(await kiln.jobs.logs(rich.id)).toHaveLength(3);
     await kiln.jobs.delete(rich.id);
     expect(await kiln.jobs.get(rich.id)).toBeNull();
@@ -589,11 +591,18 @@ describe('untyped arguments', () => {
 });
 
 describe('artifact folders', () => {
-  test('kiln.artifacts.path names the folder that holds a job’s files on the embedded store', async () => {
-    const { kiln, work, dir } = await openKiln({ jobs: [richJob] });
+  test('kiln.artifacts.path names the folder that holds a job’s files on the embedded store, and is null on PostgreSQL', async () => {
+    const { kiln, work, dir, kind } = await openKiln({ jobs: [richJob] });
     work();
     const job = await kiln.enqueue(richJob, { files: { 'a.md': '# a', 'b.json': '{}' } });
     await waitForJob(kiln, job.id, 'completed');
+    expect(() => kiln.artifacts.path('../etc')).toThrow(KilnError);
+    if (kind === 'postgres') {
+      // Artifacts live in the database, readable through any instance on any machine.
+      expect(kiln.artifacts.path(job.id)).toBeNull();
+      expect((await kiln.artifacts.read(job.id, 'a.md')).toString()).toBe('# a');
+      return;
+    }
     const folder = kiln.artifacts.path(job.id)!;
     expect(folder).toBe(join(dir, 'artifacts', job.id));
     const names = (await kiln.artifacts.list(job.id)).map((a) => a.name).sort();

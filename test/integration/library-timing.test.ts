@@ -65,7 +65,7 @@ test('a due job of a type this worker does not run does not make it spin', async
 });
 
 test('idle claims take no feed position: an idle worker wakes no watcher', async () => {
-  const { kiln, work } = await openKiln({ jobs: [stamp] });
+  const { kiln, work, kind } = await openKiln({ jobs: [stamp] });
   const turns = countTurns(kiln);
   await kiln.enqueue(stamp, { key: 'idle-first' });
   work({ idlePollMs: 20 });
@@ -75,5 +75,8 @@ test('idle claims take no feed position: an idle worker wakes no watcher', async
   const before = turns.count;
   // Idle turns, polled every 20 ms: wait for several of them, not for time.
   await waitFor(() => turns.count - before >= 5, { what: 'five idle turns' });
-  expect(await kiln.store.currentSeq()).toBe(seq);
+  expect(await kiln.store.changesSince(seq, {}, 10)).toEqual([]);
+  // SQLite's positions are its own counter, which an idle turn must not move either
+  // (PostgreSQL's are transaction ids: other sessions move them).
+  if (kind === 'sqlite') expect(await kiln.store.currentSeq()).toBe(seq);
 });

@@ -1,6 +1,7 @@
 /**
- * Helpers for the library-behaviour tests: a Kiln on a fresh SQLite file, closed (with
- * its workers stopped quickly) and removed after each test; waiting for a job's state;
+ * Helpers for the library-behaviour tests: a Kiln on a fresh store (SQLite file or
+ * PostgreSQL schema, test/support/stores.ts), closed (with its workers stopped quickly)
+ * and removed after each test; waiting for a job's state;
  * collecting the change feed; and gates that let a test decide when a handler ends.
  */
 import { afterEach } from 'vitest';
@@ -13,7 +14,8 @@ import {
   type Worker,
   type WorkerOptions,
 } from '../../src/index.ts';
-import { tempStore, waitFor } from './helpers.ts';
+import { waitFor } from './helpers.ts';
+import { newTestStore, type StoreKind } from './stores.ts';
 
 /** Fast, small worker settings for tests on a busy machine. */
 export const FAST_WORKER: WorkerOptions = {
@@ -27,21 +29,27 @@ export const FAST_WORKER: WorkerOptions = {
 
 export interface TestKiln {
   kiln: Kiln;
+  /** Which store the test runs on. */
+  kind: StoreKind;
   url: string;
   dir: string;
   /** Starts a worker with FAST_WORKER settings (overridable); stopped after the test. */
   work(options?: WorkerOptions): Worker;
 }
 
-/** Registers an afterEach that closes every Kiln and removes every folder the test made. */
+/**
+ * Registers an afterEach that closes every Kiln and removes every store the test made
+ * (a PostgreSQL schema stays when the test failed: test/support/stores.ts).
+ */
 export function useKiln(): (options?: Omit<KilnOptions, 'store'>) => Promise<TestKiln> {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
+  const cleanups: ((failed: boolean) => Promise<void> | void)[] = [];
+  afterEach(async (context) => {
+    const failed = context.task.result?.state === 'fail';
+    for (const c of cleanups.splice(0).reverse()) await c(failed);
   });
   return async (options = {}) => {
-    const store = tempStore();
-    cleanups.push(store.cleanup);
+    const store = newTestStore();
+    cleanups.push((failed) => store.cleanup(failed));
     const kiln = await Kiln.open({ store: store.url, ...options });
     const workers: Worker[] = [];
     cleanups.push(async () => {
@@ -51,6 +59,7 @@ export function useKiln(): (options?: Omit<KilnOptions, 'store'>) => Promise<Tes
     });
     return {
       kiln,
+      kind: store.kind,
       url: store.url,
       dir: store.dir,
       work(options = {}) {

@@ -1,9 +1,9 @@
 import { batchEtaMs, batchState } from '../../core/batch-state.ts';
 import type { JobState } from '../../core/lifecycle.ts';
 import type { Batch, BatchCounts, Page } from '../../core/model.ts';
+import { type BatchRow, decodeCursor, encodeCursor, toBatchRecord } from '../rows.ts';
 import type { PageRequest } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
-import { type BatchRow, decodeCursor, encodeCursor, toBatchRecord } from './rows.ts';
 
 interface AggregateRow {
   state: JobState;

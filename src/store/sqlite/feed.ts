@@ -1,7 +1,5 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { ChangeEvent } from '../../core/model.ts';
-import type { FeedFilter } from '../store.ts';
-import type { SqliteConnection } from './connection.ts';
 import {
   type BatchRow,
   JOB_COLUMNS,
@@ -10,7 +8,9 @@ import {
   jobRowSeq,
   toBatchRecord,
   toJob,
-} from './rows.ts';
+} from '../rows.ts';
+import type { FeedFilter } from '../store.ts';
+import type { SqliteConnection } from './connection.ts';
 
 export function currentSeq(c: SqliteConnection): number {
   return c.get<{ value: number }>('SELECT value FROM kiln_seq WHERE id = 1')!.value;

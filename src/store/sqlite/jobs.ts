@@ -1,9 +1,16 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { sqlStateList } from '../../core/lifecycle.ts';
 import type { Job, Page } from '../../core/model.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  JOB_COLUMNS,
+  JOB_TABLES,
+  type JobRow,
+  toJob,
+} from '../rows.ts';
 import type { InsertedJob, JobFilter, JobTarget, NewBatch, NewJob, PageRequest } from '../store.ts';
 import type { SqliteConnection, Tx } from './connection.ts';
-import { decodeCursor, encodeCursor, JOB_COLUMNS, JOB_TABLES, type JobRow, toJob } from './rows.ts';
 
 // Rowids are given, not left to SQLite: the params rows take the same ones.
 const INSERT_COLUMNS = `INSERT INTO jobs (rid, id, type, name, state, batch_id, idempotency_key,

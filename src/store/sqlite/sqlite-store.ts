@@ -9,6 +9,7 @@ import type {
   Page,
   Template,
 } from '../../core/model.ts';
+import { type ArtifactRow, type LogRow, toArtifact, toLog } from '../rows.ts';
 import type {
   ExpiredAttempt,
   FeedFilter,
@@ -31,7 +32,6 @@ import { type Durability, SqliteConnection } from './connection.ts';
 import * as feed from './feed.ts';
 import * as jobs from './jobs.ts';
 import * as retention from './retention.ts';
-import { type ArtifactRow, type LogRow, toArtifact, toLog } from './rows.ts';
 import * as templates from './templates.ts';
 import * as worker from './worker-queries.ts';
 

@@ -1,7 +1,7 @@
 import type { Template } from '../../core/model.ts';
+import { type TemplateRow, toTemplate } from '../rows.ts';
 import type { NewTemplate } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
-import { type TemplateRow, toTemplate } from './rows.ts';
 
 export function upsertTemplate(c: SqliteConnection, t: NewTemplate): Template {
   return c.write((tx) =>

@@ -1,7 +1,7 @@
-import { KilnError, type StoredError } from '../../core/errors.ts';
-import { isId } from '../../core/ids.ts';
-import type { JobState } from '../../core/lifecycle.ts';
-import type { ArtifactInfo, BatchRecord, Job, LogEntry, Template } from '../../core/model.ts';
+import { KilnError, type StoredError } from '../core/errors.ts';
+import { isId } from '../core/ids.ts';
+import type { JobState } from '../core/lifecycle.ts';
+import type { ArtifactInfo, BatchRecord, Job, LogEntry, Template } from '../core/model.ts';
 
 /**
  * The columns every job read selects, in this order. Rows come back as arrays, which

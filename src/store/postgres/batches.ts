@@ -1,0 +1,116 @@
+import { batchEtaMs, batchState } from '../../core/batch-state.ts';
+import type { JobState } from '../../core/lifecycle.ts';
+import type { Batch, BatchCounts, Page } from '../../core/model.ts';
+import { type BatchRow, decodeCursor, encodeCursor, toBatchRecord } from '../rows.ts';
+import type { PageRequest } from '../store.ts';
+import type { PgConnection } from './connection.ts';
+import { TX_SEQ } from './sql.ts';
+
+interface AggregateRow {
+  batch_id: string;
+  state: JobState;
+  n: number;
+  progress: number;
+  tokens: number;
+  cost: number;
+  started: number | null;
+  finished: number | null;
+  seconds: number;
+}
+
+/*
+ * Aggregates are computed when read, from the batch's jobs (index jobs_batch), never
+ * kept in a counter row: every completion of a batch would update that one row, and
+ * workers finishing jobs of one batch at once would queue on its lock.
+ */
+const AGGREGATE = `SELECT batch_id, state, count(*) AS n, coalesce(sum(progress), 0)::float8 AS progress,
+  coalesce(sum(usage_tokens), 0)::float8 AS tokens, coalesce(sum(usage_cost_usd), 0)::float8 AS cost,
+  min(started_at_ms) AS started, max(finished_at_ms) AS finished,
+  coalesce(sum(CASE WHEN finished_at_ms IS NOT NULL AND started_at_ms IS NOT NULL
+    THEN finished_at_ms - started_at_ms ELSE 0 END), 0)::float8 / 1000.0 AS seconds
+FROM jobs WHERE batch_id = ANY($1::text[]) GROUP BY batch_id, state`;
+
+function withAggregates(row: BatchRow, aggregates: AggregateRow[], nowMs: number): Batch {
+  const record = toBatchRecord(row);
+  const counts: BatchCounts = {
+    total: 0,
+    pending: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+  };
+  let doneUnits = 0;
+  let tokens = 0;
+  let cost = 0;
+  let seconds = 0;
+  let started: number | null = null;
+  let finished: number | null = null;
+  for (const a of aggregates) {
+    counts[a.state] = a.n;
+    counts.total += a.n;
+    // A finished job counts as fully done, whatever its last progress was.
+    doneUnits += a.state === 'pending' || a.state === 'running' ? a.progress : a.n;
+    tokens += a.tokens;
+    cost += a.cost;
+    seconds += a.seconds;
+    if (a.started !== null && (started === null || a.started < started)) started = a.started;
+    if (a.finished !== null && (finished === null || a.finished > finished)) finished = a.finished;
+  }
+  const state = batchState(counts, record.paused, record.cancelled);
+  const open = counts.pending + counts.running > 0;
+  return {
+    ...record,
+    state,
+    counts,
+    progress: counts.total === 0 ? 1 : doneUnits / counts.total,
+    usage: { tokens, costUsd: cost, seconds },
+    startedAt: started === null ? null : new Date(started),
+    finishedAt: open || finished === null ? null : new Date(finished),
+    etaMs: batchEtaMs(state, counts.total, doneUnits, started, nowMs),
+  };
+}
+
+async function withAllAggregates(c: PgConnection, rows: BatchRow[]): Promise<Batch[]> {
+  if (rows.length === 0) return [];
+  const aggregates = await c.query<AggregateRow>(AGGREGATE, [rows.map((r) => r.id)]);
+  const now = c.nowMs();
+  return rows.map((r) =>
+    withAggregates(
+      r,
+      aggregates.filter((a) => a.batch_id === r.id),
+      now,
+    ),
+  );
+}
+
+export async function getBatch(c: PgConnection, id: string): Promise<Batch | null> {
+  const rows = await c.query<BatchRow>('SELECT * FROM batches WHERE id = $1', [id]);
+  return (await withAllAggregates(c, rows))[0] ?? null;
+}
+
+export async function listBatches(c: PgConnection, page: PageRequest): Promise<Page<Batch>> {
+  const after = decodeCursor(page.cursor);
+  const rows =
+    after === null
+      ? await c.query<BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT $1', [page.limit + 1])
+      : await c.query<BatchRow>('SELECT * FROM batches WHERE id < $1 ORDER BY id DESC LIMIT $2', [
+          after,
+          page.limit + 1,
+        ]);
+  const more = rows.length > page.limit;
+  const items = await withAllAggregates(c, more ? rows.slice(0, page.limit) : rows);
+  return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
+}
+
+export async function pauseBatch(c: PgConnection, id: string, paused: boolean): Promise<boolean> {
+  return c.write(async (tx) => {
+    const r = await tx.client.query(
+      `UPDATE batches SET paused = $1, updated_seq = ${TX_SEQ} WHERE id = $2`,
+      [paused ? 1 : 0, id],
+    );
+    if (r.rowCount !== 1) return false;
+    tx.changed();
+    return true;
+  });
+}

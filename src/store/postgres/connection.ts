@@ -1,0 +1,168 @@
+import pg from 'pg';
+import { migrate } from './migrations.ts';
+import { DB_NOW_MS, ident } from './sql.ts';
+
+/** A value bound to a query parameter. */
+export type PgValue = string | number | boolean | null | Buffer | readonly unknown[];
+
+const INT8 = 20;
+const parseInt8 = (value: string): number => Number(value);
+
+/** 64-bit integers as numbers: times in ms, counts and transaction ids all fit in 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** A write transaction's context. */
+export interface PgTx {
+  readonly client: pg.PoolClient;
+  /** The database clock at the transaction's start (ms). */
+  readonly nowMs: number;
+  /** Marks that the transaction stamped feed rows: listeners are notified at commit. */
+  changed(): void;
+}
+
+export interface PgConnectionOptions {
+  /** A `postgres://` connection string. */
+  url: string;
+  /** The schema holding Kiln's tables. */
+  schema: string;
+  /** Pooled connections (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * A pool of connections to one schema, with transactions. Every connection's
+ * `search_path` is the schema, so the SQL names tables unqualified.
+ */
+export class PgConnection {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly url: string;
+  /** The channel each feed-changing commit notifies (listener.ts). */
+  readonly channel: string;
+  private readonly afterCommit = new Set<() => void>();
+  private ready: Promise<void> | undefined;
+  private clockOffsetMs = 0;
+
+  constructor(options: PgConnectionOptions) {
+    this.schema = options.schema;
+    this.url = options.url;
+    this.channel = `kiln_${options.schema}`;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      options: `-c search_path=${ident(options.schema)}`,
+      types,
+    });
+    // A connection that breaks while idle in the pool must not crash the process: the
+    // pool drops it and the next query opens another.
+    this.pool.on('error', () => {});
+  }
+
+  /** Creates the schema and applies migrations once; every query waits for it. */
+  open(): Promise<void> {
+    this.ready ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await migrate(client, this.schema);
+        await this.syncClock(client);
+      } finally {
+        client.release();
+      }
+    })();
+    return this.ready;
+  }
+
+  /** The database clock as this process reckons it (offset measured at open, refreshed by writes). */
+  nowMs(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  private async syncClock(client: pg.PoolClient): Promise<void> {
+    const before = Date.now();
+    const r = await client.query<{ now: number }>(`SELECT ${DB_NOW_MS} AS now`);
+    const after = Date.now();
+    this.clockOffsetMs = r.rows[0]!.now - (before + after) / 2;
+  }
+
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values: PgValue[] = [],
+  ): Promise<R[]> {
+    await this.open();
+    return (await this.pool.query<R>(text, values as unknown[])).rows;
+  }
+
+  /** Rows as arrays, in the statement's column order. */
+  async tuples<T extends unknown[]>(text: string, values: PgValue[] = []): Promise<T[]> {
+    await this.open();
+    return (await this.pool.query<T>({ text, values: values as unknown[], rowMode: 'array' })).rows;
+  }
+
+  /**
+   * Runs `fn` in one READ COMMITTED transaction. Listeners hear of it after the commit
+   * if it stamped feed rows; other processes through the NOTIFY sent with the commit.
+   */
+  async write<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
+    await this.open();
+    const client = await this.pool.connect();
+    let changed = false;
+    try {
+      const [, now] = (await client.query(`BEGIN; SELECT ${DB_NOW_MS} AS now`)) as unknown as [
+        pg.QueryResult,
+        pg.QueryResult<{ now: number }>,
+      ];
+      const nowMs = now.rows[0]!.now;
+      this.clockOffsetMs = nowMs - Date.now();
+      const result = await fn({
+        client,
+        nowMs,
+        changed: () => {
+          changed = true;
+        },
+      });
+      // One round trip; NOTIFY is transactional, so listeners hear of it at the commit.
+      await client.query(changed ? `NOTIFY ${ident(this.channel)}; COMMIT` : 'COMMIT');
+      client.release();
+      if (changed) for (const listener of this.afterCommit) listener();
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      // A connection in an unknown state is not returned to the pool.
+      client.release(true);
+      throw error;
+    }
+  }
+
+  /** Runs `fn` in one REPEATABLE READ, read-only transaction: one snapshot throughout. */
+  async read<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.open();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release(true);
+      throw error;
+    }
+  }
+
+  /** Listeners called after each commit of this process that changed the feed. */
+  onLocalCommit(listener: () => void): () => void {
+    this.afterCommit.add(listener);
+    return () => this.afterCommit.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.afterCommit.clear();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,198 @@
+import { sqlStateList } from '../../core/lifecycle.ts';
+import type { Job, Page } from '../../core/model.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  JOB_COLUMNS,
+  JOB_TABLES,
+  type JobRow,
+  toJob,
+} from '../rows.ts';
+import type { InsertedJob, JobFilter, JobTarget, NewBatch, NewJob, PageRequest } from '../store.ts';
+import type { PgConnection, PgTx, PgValue } from './connection.ts';
+import { TX_SEQ } from './sql.ts';
+
+/**
+ * Every job of the call in one statement: each column is bound as one array and
+ * `unnest` turns them back into rows, so 20,000 jobs cost one round trip, not 20,000.
+ * Rows keep their order, so rids rise in the order of the call.
+ */
+const INSERT_JOBS = `INSERT INTO jobs (id, type, name, state, batch_id, idempotency_key, priority,
+    run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq)
+  SELECT t.id, t.type, t.name, 'pending', t.batch_id, t.key, t.priority, $10 + greatest(t.delay, 0),
+    t.max_attempts, t.max_attempts, t.retention_ms, $10, ${TX_SEQ}
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
+    $8::int[], $9::bigint[]) AS t(id, type, name, batch_id, key, priority, delay, max_attempts, retention_ms)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING rid, id`;
+
+export async function insertJobs(
+  c: PgConnection,
+  jobs: NewJob[],
+  batch?: NewBatch,
+): Promise<InsertedJob[]> {
+  return c.write(async (tx) => {
+    tx.changed();
+    if (batch) {
+      await tx.client.query(
+        `INSERT INTO batches (id, name, template, metadata, created_at_ms, updated_seq)
+         VALUES ($1, $2, $3, $4, $5, ${TX_SEQ})`,
+        [
+          batch.id,
+          batch.name,
+          batch.template,
+          batch.metadata === null ? null : JSON.stringify(batch.metadata),
+          tx.nowMs,
+        ],
+      );
+    }
+    const columns: PgValue[][] = [[], [], [], [], [], [], [], [], []];
+    for (const j of jobs) {
+      columns[0]!.push(j.id);
+      columns[1]!.push(j.type);
+      columns[2]!.push(j.name);
+      columns[3]!.push(j.batchId);
+      columns[4]!.push(j.idempotencyKey);
+      columns[5]!.push(j.priority);
+      columns[6]!.push(Math.round(j.delayMs));
+      columns[7]!.push(j.maxAttempts);
+      columns[8]!.push(j.retentionMs);
+    }
+    const created = await tx.client.query<{ rid: number; id: string }>(INSERT_JOBS, [
+      ...columns,
+      tx.nowMs,
+    ]);
+    const ridOf = new Map(created.rows.map((r) => [r.id, r.rid]));
+    // A job whose idempotency key met an existing job (or one earlier in this call) was
+    // not inserted: the key names the job that counts.
+    const keys = jobs.filter((j) => j.idempotencyKey !== null && !ridOf.has(j.id));
+    const byKey = new Map<string, string>();
+    if (keys.length > 0) {
+      const existing = await tx.client.query<{ id: string; idempotency_key: string }>(
+        'SELECT id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])',
+        [keys.map((j) => j.idempotencyKey)],
+      );
+      for (const r of existing.rows) byKey.set(r.idempotency_key, r.id);
+    }
+    const rids: number[] = [];
+    const params: string[] = [];
+    const inserted = jobs.map((j) => {
+      const rid = ridOf.get(j.id);
+      if (rid !== undefined) {
+        rids.push(rid);
+        params.push(JSON.stringify(j.params ?? null));
+        return { id: j.id, created: true };
+      }
+      return { id: byKey.get(j.idempotencyKey!)!, created: false };
+    });
+    if (rids.length > 0) {
+      await tx.client.query(
+        'INSERT INTO job_params (rid, params) SELECT * FROM unnest($1::bigint[], $2::text[])',
+        [rids, params],
+      );
+    }
+    return inserted;
+  });
+}
+
+export async function getJob(c: PgConnection, id: string): Promise<Job | null> {
+  const [row] = await c.tuples<JobRow>(`SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.id = $1`, [
+    id,
+  ]);
+  return row ? toJob(row) : null;
+}
+
+/** Newest first; the cursor is the last id seen (ids are time-ordered). */
+export async function listJobs(
+  c: PgConnection,
+  filter: JobFilter,
+  page: PageRequest,
+): Promise<Page<Job>> {
+  const where: string[] = [];
+  const params: PgValue[] = [];
+  const bind = (v: PgValue) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (filter.state !== undefined) {
+    const states = Array.isArray(filter.state) ? filter.state : [filter.state];
+    where.push(`j.state = ANY(${bind(states)}::text[])`);
+  }
+  if (filter.type !== undefined) where.push(`j.type = ${bind(filter.type)}`);
+  if (filter.batchId !== undefined) where.push(`j.batch_id = ${bind(filter.batchId)}`);
+  const after = decodeCursor(page.cursor);
+  if (after !== null) where.push(`j.id < ${bind(after)}`);
+  const sql = `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY j.id DESC LIMIT ${bind(page.limit + 1)}`;
+  const rows = await c.tuples<JobRow>(sql, params);
+  const more = rows.length > page.limit;
+  const items = (more ? rows.slice(0, page.limit) : rows).map(toJob);
+  return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
+}
+
+function targetClause(target: JobTarget, at: number): { sql: string; param: PgValue } {
+  return 'ids' in target
+    ? { sql: `id = ANY($${at}::text[])`, param: target.ids }
+    : { sql: `batch_id = $${at}`, param: target.batchId };
+}
+
+/** A whole batch's cancel or retry also sets its `cancelled` flag, in the same transaction. */
+async function flagBatch(tx: PgTx, target: JobTarget, cancelled: boolean): Promise<void> {
+  if ('batchId' in target) {
+    const r = await tx.client.query(
+      `UPDATE batches SET cancelled = $1, updated_seq = ${TX_SEQ} WHERE id = $2`,
+      [cancelled ? 1 : 0, target.batchId],
+    );
+    if (r.rowCount) tx.changed();
+  }
+}
+
+/** Pending and running jobs become cancelled; a running handler learns it from its lease check. */
+export async function cancelJobs(c: PgConnection, target: JobTarget): Promise<string[]> {
+  const t = targetClause(target, 2);
+  return c.write(async (tx) => {
+    await flagBatch(tx, target, true);
+    const r = await tx.client.query<{ id: string }>(
+      `UPDATE jobs SET state = 'cancelled', finished_at_ms = $1, expires_at_ms = $1 + retention_ms,
+         lease_expires_at_ms = NULL, updated_seq = ${TX_SEQ}
+       WHERE ${t.sql} AND state IN (${sqlStateList('cancel')}) RETURNING id`,
+      [tx.nowMs, t.param],
+    );
+    if (r.rows.length > 0) tx.changed();
+    return r.rows.map((row) => row.id);
+  });
+}
+
+export async function retryJobs(
+  c: PgConnection,
+  target: JobTarget,
+  includeCancelled: boolean,
+): Promise<string[]> {
+  const t = targetClause(target, 2);
+  const states = includeCancelled ? sqlStateList('retry') : `'failed'`;
+  return c.write(async (tx) => {
+    await flagBatch(tx, target, false);
+    // As in the SQLite store (sqlite/jobs.ts): attempt numbers keep counting, the budget
+    // resets, and progress stays until the next claim resets it under a new attempt.
+    const r = await tx.client.query<{ id: string }>(
+      `UPDATE jobs SET state = 'pending', max_attempts = attempt + attempt_budget, run_at_ms = $1,
+         error = NULL, result = NULL, checkpoint = NULL, lease_owner = NULL, lease_expires_at_ms = NULL,
+         started_at_ms = NULL, finished_at_ms = NULL, expires_at_ms = NULL, updated_seq = ${TX_SEQ}
+       WHERE ${t.sql} AND state IN (${states}) RETURNING id`,
+      [tx.nowMs, t.param],
+    );
+    if (r.rows.length > 0) tx.changed();
+    return r.rows.map((row) => row.id);
+  });
+}
+
+/** Deletes jobs with their params, logs and artifacts. */
+export async function deleteJobRows(tx: PgTx, ids: string[]): Promise<void> {
+  await tx.client.query('DELETE FROM job_logs WHERE job_id = ANY($1::text[])', [ids]);
+  await tx.client.query('DELETE FROM artifacts WHERE job_id = ANY($1::text[])', [ids]);
+  await tx.client.query(
+    'DELETE FROM job_params WHERE rid IN (SELECT rid FROM jobs WHERE id = ANY($1::text[]))',
+    [ids],
+  );
+  await tx.client.query('DELETE FROM jobs WHERE id = ANY($1::text[])', [ids]);
+}

@@ -1,0 +1,43 @@
+import type { Template } from '../../core/model.ts';
+import { type TemplateRow, toTemplate } from '../rows.ts';
+import type { NewTemplate } from '../store.ts';
+import type { PgConnection } from './connection.ts';
+
+export async function upsertTemplate(c: PgConnection, t: NewTemplate): Promise<Template> {
+  return c.write(async (tx) => {
+    const r = await tx.client.query<TemplateRow>(
+      `INSERT INTO templates (name, type, description, params, grid, source, created_at_ms, updated_at_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+       ON CONFLICT (name) DO UPDATE SET type = excluded.type, description = excluded.description,
+         params = excluded.params, grid = excluded.grid, source = excluded.source,
+         updated_at_ms = excluded.updated_at_ms
+       RETURNING *`,
+      [
+        t.name,
+        t.type,
+        t.description,
+        JSON.stringify(t.params),
+        t.grid === null ? null : JSON.stringify(t.grid),
+        t.source,
+        tx.nowMs,
+      ],
+    );
+    return toTemplate(r.rows[0]!);
+  });
+}
+
+export async function getTemplate(c: PgConnection, name: string): Promise<Template | null> {
+  const [row] = await c.query<TemplateRow>('SELECT * FROM templates WHERE name = $1', [name]);
+  return row ? toTemplate(row) : null;
+}
+
+export async function listTemplates(c: PgConnection): Promise<Template[]> {
+  return (await c.query<TemplateRow>('SELECT * FROM templates ORDER BY name')).map(toTemplate);
+}
+
+export async function deleteTemplate(c: PgConnection, name: string): Promise<boolean> {
+  return c.write(
+    async (tx) =>
+      (await tx.client.query('DELETE FROM templates WHERE name = $1', [name])).rowCount === 1,
+  );
+}

@@ -1,19 +1,18 @@
 /**
- * The bench workloads W1-W6, each on the embedded SQLite store in a fresh temp folder.
+ * The bench workloads W1-W6, each on a fresh store (a SQLite file in a temp folder, or a
+ * PostgreSQL schema: support/stores.ts).
  * Every figure is produced through the public API (src/index.ts); workers and watchers
  * run in their own processes (bench/support/worker.ts, bench/support/watcher.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Durability, Kiln } from '../src/index.ts';
 import { Child } from './support/child.ts';
 import { allJobs, hold, latency, noop, nowMs, progress } from './support/jobs.ts';
 import type { Observation } from './support/protocol.ts';
 import { median, percentile, round } from './support/stats.ts';
+import { type BenchStore, withBenchStore } from './support/stores.ts';
 
 export interface Row {
-  store: 'sqlite';
+  store: BenchStore;
   workload: string;
   metric: string;
   value: number;
@@ -31,6 +30,8 @@ export interface Row {
 }
 
 export interface Settings {
+  /** The store every workload of this pass runs on. */
+  store: BenchStore;
   /** Jobs for W1 and W2. */
   bulkJobs: number;
   /** Runs of W1 and W2 (the median is reported). */
@@ -53,16 +54,7 @@ export interface Settings {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A fresh folder under os.tmpdir() holding one database; removed afterwards. */
-async function withTempStore<T>(label: string, fn: (store: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), `kiln-bench-${label}-`));
-  try {
-    return await fn(`sqlite:${join(dir, 'kiln.db')}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
+/** A result row; run.ts sets `store` for every row of a pass. */
 function row(
   workload: string,
   metric: string,
@@ -82,8 +74,8 @@ async function unfinished(kiln: Kiln): Promise<number> {
 
 // ---- W1: bulk enqueue ------------------------------------------------------------
 
-async function bulkEnqueueOnce(n: number, durability: Durability): Promise<number> {
-  return withTempStore('w1', async (store) => {
+async function bulkEnqueueOnce(s: Settings, n: number, durability: Durability): Promise<number> {
+  return withBenchStore(s.store, 'w1', async (store) => {
     const kiln = await Kiln.open({ store, durability, jobs: allJobs });
     try {
       const items = Array.from({ length: n }, (_, i) => ({ job: noop, params: { i } }));
@@ -102,10 +94,10 @@ async function bulkEnqueueOnce(n: number, durability: Durability): Promise<numbe
 export async function w1(s: Settings, durability: Durability): Promise<Row[]> {
   // One untimed run of the same size first: the figure is for a warm producer process,
   // not for JIT warm-up (the cold figure is kept in the row's detail).
-  const cold = await bulkEnqueueOnce(s.bulkJobs, durability);
+  const cold = await bulkEnqueueOnce(s, s.bulkJobs, durability);
   const samples: number[] = [];
   for (let r = 0; r < s.runs; r++) {
-    samples.push(await bulkEnqueueOnce(s.bulkJobs, durability));
+    samples.push(await bulkEnqueueOnce(s, s.bulkJobs, durability));
     s.log(`  W1 ${durability} run ${r + 1}: ${Math.round(samples[r]!)} jobs/s`);
   }
   return [
@@ -129,8 +121,8 @@ interface DrainRun {
   workerErrors: number;
 }
 
-async function drainOnce(n: number, durability: Durability): Promise<DrainRun> {
-  return withTempStore('w2', async (store) => {
+async function drainOnce(s: Settings, n: number, durability: Durability): Promise<DrainRun> {
+  return withBenchStore(s.store, 'w2', async (store) => {
     const producer = await Kiln.open({ store, durability, jobs: allJobs });
     await producer.enqueueMany(Array.from({ length: n }, (_, i) => ({ job: noop, params: { i } })));
     await producer.close();
@@ -172,7 +164,7 @@ async function drainOnce(n: number, durability: Durability): Promise<DrainRun> {
 export async function w2(s: Settings, durability: Durability, withRss: boolean): Promise<Row[]> {
   const runs: DrainRun[] = [];
   for (let r = 0; r < s.runs; r++) {
-    const run = await drainOnce(s.bulkJobs, durability);
+    const run = await drainOnce(s, s.bulkJobs, durability);
     runs.push(run);
     s.log(
       `  W2 ${durability} run ${r + 1}: ${Math.round(run.jobsPerS)} jobs/s ` +
@@ -214,10 +206,86 @@ export async function w2(s: Settings, durability: Durability, withRss: boolean):
   return rows;
 }
 
+/**
+ * W2 with several worker processes on one store (PostgreSQL: the many-machines case on
+ * one machine). Each process runs `concurrency` 50; the figure is all jobs over the time
+ * from the first `start` to the last completion in any process. The bench polls the
+ * store's completed count to know when to stop them (one cheap query every 20 ms).
+ */
+export async function w2Workers(
+  s: Settings,
+  durability: Durability,
+  workers: number,
+): Promise<Row[]> {
+  const runs: { jobsPerS: number; perWorker: number[] }[] = [];
+  for (let r = 0; r < s.runs; r++) {
+    const run = await withBenchStore(s.store, 'w2m', async (store) => {
+      const n = s.bulkJobs;
+      const kiln = await Kiln.open({ store, durability, jobs: allJobs });
+      await kiln.enqueueMany(Array.from({ length: n }, (_, i) => ({ job: noop, params: { i } })));
+      const children = Array.from(
+        { length: workers },
+        (_, i) =>
+          new Child(`W2 worker ${i + 1}`, 'worker', {
+            store,
+            durability,
+            mode: 'drain',
+            concurrency: 50,
+          }),
+      );
+      try {
+        await Promise.all(children.map((c) => c.next('ready', 30_000)));
+        for (const c of children) c.send({ type: 'start' });
+        const deadline = Date.now() + 120_000;
+        while (
+          (await kiln.jobs.list({ state: 'completed', limit: 1 })).items.length === 0 ||
+          (await unfinished(kiln)) > 0
+        ) {
+          if (Date.now() > deadline)
+            throw new Error('W2 workers: the drain did not finish in 120 s');
+          await sleep(20);
+        }
+        const reports = await Promise.all(children.map((c) => c.stop()));
+        const completed = reports.map((x) => x.completed ?? 0);
+        const total = completed.reduce((a, b) => a + b, 0);
+        if (total !== n) throw new Error(`W2 workers: ${total} completions for ${n} jobs`);
+        const start = Math.min(...reports.map((x) => x.startMs!));
+        const end = Math.max(...reports.map((x) => x.lastCompleteMs!));
+        return { jobsPerS: n / ((end - start) / 1000), perWorker: completed };
+      } finally {
+        for (const c of children) c.kill();
+        await kiln.close();
+      }
+    });
+    runs.push(run);
+    s.log(
+      `  W2 ${workers} workers run ${r + 1}: ${Math.round(run.jobsPerS)} jobs/s (per worker ${run.perWorker.join(', ')})`,
+    );
+  }
+  return [
+    row(
+      'W2',
+      `jobs_per_s_${workers}_workers`,
+      Math.round(median(runs.map((r) => r.jobsPerS))),
+      'jobs/s',
+      durability,
+      {
+        samples: runs.map((r) => Math.round(r.jobsPerS)),
+        detail: {
+          jobs: s.bulkJobs,
+          workers,
+          concurrencyEach: 50,
+          perWorker: runs.map((r) => r.perWorker),
+        },
+      },
+    ),
+  ];
+}
+
 // ---- W3: enqueue -> handler start latency ----------------------------------------
 
 export async function w3(s: Settings, durability: Durability): Promise<Row[]> {
-  return withTempStore('w3', async (store) => {
+  return withBenchStore(s.store, 'w3', async (store) => {
     const kiln = await Kiln.open({ store, durability, jobs: allJobs });
     const child = new Child('W3 worker', 'worker', {
       store,
@@ -364,7 +432,7 @@ function readProgressRound(
  * the first round is kept in the detail as `cold`. Backwards counts every round.
  */
 export async function w4(s: Settings, durability: Durability): Promise<Row[]> {
-  return withTempStore('w4', async (store) => {
+  return withBenchStore(s.store, 'w4', async (store) => {
     const n = s.progressJobs;
     const rounds = s.progressWarmupRounds + s.progressRounds;
     const producer = await Kiln.open({ store, durability, jobs: allJobs });
@@ -474,8 +542,12 @@ interface RecoveryRun {
  * 'kill': SIGKILL, the worker process is gone. 'hang': SIGSTOP, the process still exists
  * but does nothing (a hung worker): only its lease running out frees the job.
  */
-async function recoveryOnce(durability: Durability, how: 'kill' | 'hang'): Promise<RecoveryRun> {
-  return withTempStore('w5', async (store) => {
+async function recoveryOnce(
+  s: Settings,
+  durability: Durability,
+  how: 'kill' | 'hang',
+): Promise<RecoveryRun> {
+  return withBenchStore(s.store, 'w5', async (store) => {
     const producer = await Kiln.open({ store, durability, jobs: allJobs });
     await producer.enqueue(hold, {});
     await producer.close();
@@ -528,7 +600,7 @@ export async function w5(s: Settings, durability: Durability): Promise<Row[]> {
     if (v.runs === 0) continue;
     const runs: RecoveryRun[] = [];
     for (let r = 0; r < v.runs; r++) {
-      const run = await recoveryOnce(durability, v.how);
+      const run = await recoveryOnce(s, durability, v.how);
       runs.push(run);
       s.log(
         `  W5 ${v.how} run ${r + 1}: recovery ${run.recoveryS.toFixed(2)} s (attempt ${run.attempt}, ` +

@@ -59,6 +59,10 @@ export type ChildMessage =
       vmHwmBytes: number | null;
       workerErrors: number;
       firstError: string | null;
+      /** Workers: jobs completed since `start`, and when it started and the last completed. */
+      completed?: number;
+      startMs?: number;
+      lastCompleteMs?: number;
       /** process.cpuUsage() of the child, microseconds. */
       cpu: { user: number; system: number };
     }

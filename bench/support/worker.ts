@@ -20,6 +20,7 @@ const kiln = await Kiln.open({ store: config.store, durability: config.durabilit
 let worker: Worker | undefined;
 let workerErrors = 0;
 let firstError: string | null = null;
+const totals = { completed: 0, startMs: 0, lastCompleteMs: 0 };
 
 if (config.mode === 'hold') {
   sinks.onHoldStart = (attempt, atMs) => send({ type: 'started', attempt, atMs });
@@ -27,6 +28,7 @@ if (config.mode === 'hold') {
 
 function start(): void {
   const startMs = nowMs();
+  totals.startMs = startMs;
   let firstStartMs = 0;
   let completed = 0;
   let failed = 0;
@@ -58,6 +60,8 @@ function start(): void {
   };
   worker.events.on('job:complete', () => {
     completed++;
+    totals.completed = completed;
+    totals.lastCompleteMs = nowMs();
     finished();
   });
   worker.events.on('job:fail', () => {
@@ -79,6 +83,7 @@ async function stop(): Promise<void> {
       vmHwmBytes: vmHwmBytes(),
       workerErrors,
       firstError,
+      ...totals,
       cpu: process.cpuUsage(),
     },
     () => process.exit(0),

@@ -8,7 +8,7 @@ import type { ArtifactInfo, BatchRecord, Job, LogEntry, Template } from '../core
  * node:sqlite builds in about half the time of objects: the feed reads every changed
  * job, so this is a watcher's main cost.
  */
-const JOB_COLUMN_NAMES = [
+export const JOB_COLUMN_NAMES = [
   'id',
   'type',
   'name',

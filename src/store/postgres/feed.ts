@@ -1,6 +1,7 @@
 import type { ChangeEvent } from '../../core/model.ts';
 import {
   type BatchRow,
+  JOB_COLUMN_NAMES,
   JOB_COLUMNS,
   JOB_TABLES,
   type JobRow,
@@ -36,6 +37,9 @@ function jobWhere(filter: FeedFilter, first: number): { sql: string; params: str
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
 }
 
+/** The job columns of the page's lateral subquery `j` (which carries `params` too). */
+const PAGE_COLUMNS = JOB_COLUMN_NAMES.map((name) => `j.${name}`).join(', ');
+
 /**
  * Rows changed after a position, in (seq, rid) order, like the SQLite store's feed: the
  * rows are the feed, each row at the seq of the transaction that last changed it.
@@ -47,6 +51,10 @@ function jobWhere(filter: FeedFilter, first: number): { sql: string; params: str
  * below it has ended, and everything still to commit is at or above it. A commit is
  * therefore seen as soon as every transaction older than it has ended, never skipped.
  * A page never ends inside a seq group, as in SQLite.
+ *
+ * The job rows and the horizon come from one statement (one snapshot, one round trip;
+ * the horizon comes back even when no row does). Batches are read after, bounded by
+ * that horizon: every batch change below it had committed before the first snapshot.
  */
 export async function changesSince(
   c: PgConnection,
@@ -54,70 +62,65 @@ export async function changesSince(
   filter: FeedFilter,
   limit: number,
 ): Promise<ChangeEvent[]> {
-  return c.read(async (client) => {
-    const horizon = (await client.query<{ h: number }>(`SELECT ${FEED_HORIZON} AS h`)).rows[0]!.h;
-    if (horizon - 1 <= afterSeq) return [];
-    const w = jobWhere(filter, 4);
-    const page = `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES}
-      WHERE j.updated_seq > $1 AND j.updated_seq < $2${w.sql} ORDER BY j.updated_seq, j.rid LIMIT $3`;
-    let jobs = (
-      await client.query<JobRow>({
-        text: page,
-        values: [afterSeq, horizon, limit, ...w.params],
-        rowMode: 'array',
-      })
-    ).rows;
-    let upperSeq = horizon - 1;
-    if (jobs.length === limit && limit > 0) {
-      const boundary = jobRowSeq(jobs[jobs.length - 1]!);
-      const whole = jobs.filter((j) => jobRowSeq(j) < boundary);
-      if (whole.length > 0) {
-        jobs = whole;
-        upperSeq = boundary - 1;
-      } else {
-        // One transaction changed more rows than the page holds: return it whole.
-        const g = jobWhere(filter, 2);
-        jobs = (
-          await client.query<JobRow>({
-            text: `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.updated_seq = $1${g.sql} ORDER BY j.rid`,
-            values: [boundary, ...g.params],
-            rowMode: 'array',
-          })
-        ).rows;
-        upperSeq = boundary;
-      }
+  const w = jobWhere(filter, 3);
+  const name = `kiln_feed_${filter.jobId === undefined ? '' : 'j'}${filter.batchId === undefined ? '' : 'b'}`;
+  const rows = await c.tuples<[number, ...JobRow]>(
+    `SELECT h.h, ${PAGE_COLUMNS} FROM (SELECT ${FEED_HORIZON} AS h) AS h
+     LEFT JOIN LATERAL (SELECT j.*, p.params FROM ${JOB_TABLES}
+       WHERE j.updated_seq > $1 AND j.updated_seq < h.h${w.sql}
+       ORDER BY j.updated_seq, j.rid LIMIT $2) AS j ON true`,
+    [afterSeq, limit, ...w.params],
+    name,
+  );
+  const horizon = rows[0]![0];
+  let jobs: JobRow[] = rows[0]![1] === null ? [] : rows.map((r) => r.slice(1));
+  let upperSeq = horizon - 1;
+  if (jobs.length === limit && limit > 0) {
+    const boundary = jobRowSeq(jobs[jobs.length - 1]!);
+    const whole = jobs.filter((j) => jobRowSeq(j) < boundary);
+    if (whole.length > 0) {
+      jobs = whole;
+      upperSeq = boundary - 1;
+    } else {
+      // One transaction changed more rows than the page holds: return it whole. It is
+      // below the horizon, so it had committed, and a later snapshot sees all of it.
+      const g = jobWhere(filter, 2);
+      jobs = await c.tuples<JobRow>(
+        `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.updated_seq = $1${g.sql} ORDER BY j.rid`,
+        [boundary, ...g.params],
+      );
+      upperSeq = boundary;
     }
-    let batches: BatchRow[] = [];
-    if (filter.jobId === undefined) {
-      batches = (
-        filter.batchId === undefined
-          ? await client.query<BatchRow>(
-              'SELECT * FROM batches WHERE updated_seq > $1 AND updated_seq <= $2 ORDER BY updated_seq',
-              [afterSeq, upperSeq],
-            )
-          : await client.query<BatchRow>(
-              'SELECT * FROM batches WHERE updated_seq > $1 AND updated_seq <= $2 AND id = $3 ORDER BY updated_seq',
-              [afterSeq, upperSeq, filter.batchId],
-            )
-      ).rows;
+  }
+  let batches: BatchRow[] = [];
+  if (filter.jobId === undefined && upperSeq > afterSeq) {
+    batches =
+      filter.batchId === undefined
+        ? await c.query<BatchRow>(
+            'SELECT * FROM batches WHERE updated_seq > $1 AND updated_seq <= $2 ORDER BY updated_seq',
+            [afterSeq, upperSeq],
+          )
+        : await c.query<BatchRow>(
+            'SELECT * FROM batches WHERE updated_seq > $1 AND updated_seq <= $2 AND id = $3 ORDER BY updated_seq',
+            [afterSeq, upperSeq, filter.batchId],
+          );
+  }
+  const events: ChangeEvent[] = [];
+  let b = 0;
+  for (const j of jobs) {
+    const seq = jobRowSeq(j);
+    while (b < batches.length && batches[b]!.updated_seq <= seq) {
+      const row = batches[b++]!;
+      events.push({ kind: 'batch', seq: row.updated_seq, batch: toBatchRecord(row) });
     }
-    const events: ChangeEvent[] = [];
-    let b = 0;
-    for (const j of jobs) {
-      const seq = jobRowSeq(j);
-      while (b < batches.length && batches[b]!.updated_seq <= seq) {
-        const row = batches[b++]!;
-        events.push({ kind: 'batch', seq: row.updated_seq, batch: toBatchRecord(row) });
-      }
-      events.push({ kind: 'job', seq, job: toJob(j) });
-    }
-    for (; b < batches.length; b++) {
-      events.push({
-        kind: 'batch',
-        seq: batches[b]!.updated_seq,
-        batch: toBatchRecord(batches[b]!),
-      });
-    }
-    return events;
-  });
+    events.push({ kind: 'job', seq, job: toJob(j) });
+  }
+  for (; b < batches.length; b++) {
+    events.push({
+      kind: 'batch',
+      seq: batches[b]!.updated_seq,
+      batch: toBatchRecord(batches[b]!),
+    });
+  }
+  return events;
 }

@@ -12,87 +12,86 @@ import type { InsertedJob, JobFilter, JobTarget, NewBatch, NewJob, PageRequest }
 import type { PgConnection, PgTx, PgValue } from './connection.ts';
 import { TX_SEQ } from './sql.ts';
 
+/** The statement clock on the database's clock: one value for the whole statement. */
+const NOW = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
+
 /**
- * Every job of the call in one statement: each column is bound as one array and
- * `unnest` turns them back into rows, so 20,000 jobs cost one round trip, not 20,000.
- * Rows keep their order, so rids rise in the order of the call.
+ * A whole enqueue as one statement, so one round trip and one commit (a statement
+ * outside BEGIN is a transaction of its own): the batch, every job (each column bound
+ * as one array that `unnest` turns back into rows, in the order of the call, so rids
+ * rise in that order), their params, and the NOTIFY. A job whose idempotency key meets
+ * an existing one is not inserted (ON CONFLICT DO NOTHING), and gets no params row.
  */
-const INSERT_JOBS = `INSERT INTO jobs (id, type, name, state, batch_id, idempotency_key, priority,
+const INSERT_JOBS = `WITH
+b AS (INSERT INTO batches (id, name, template, metadata, created_at_ms, updated_seq)
+  SELECT $11, $12, $13, $14, ${NOW}, ${TX_SEQ} WHERE $11::text IS NOT NULL),
+i AS (INSERT INTO jobs (id, type, name, state, batch_id, idempotency_key, priority,
     run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq)
-  SELECT t.id, t.type, t.name, 'pending', t.batch_id, t.key, t.priority, $10 + greatest(t.delay, 0),
-    t.max_attempts, t.max_attempts, t.retention_ms, $10, ${TX_SEQ}
+  SELECT t.id, t.type, t.name, 'pending', t.batch_id, t.key, t.priority, ${NOW} + greatest(t.delay, 0),
+    t.max_attempts, t.max_attempts, t.retention_ms, ${NOW}, ${TX_SEQ}
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
-    $8::int[], $9::bigint[]) AS t(id, type, name, batch_id, key, priority, delay, max_attempts, retention_ms)
+    $8::int[], $9::bigint[]) WITH ORDINALITY
+    AS t(id, type, name, batch_id, key, priority, delay, max_attempts, retention_ms, n)
+  ORDER BY t.n
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING rid, id`;
+  RETURNING rid, id),
+p AS (INSERT INTO job_params (rid, params)
+  SELECT i.rid, t.params FROM i JOIN unnest($1::text[], $10::text[]) AS t(id, params) ON t.id = i.id)
+SELECT id FROM i
+UNION ALL SELECT NULL FROM (SELECT pg_notify($15, '')) AS n`;
 
 export async function insertJobs(
   c: PgConnection,
   jobs: NewJob[],
   batch?: NewBatch,
 ): Promise<InsertedJob[]> {
-  return c.write(async (tx) => {
-    tx.changed();
-    if (batch) {
-      await tx.client.query(
-        `INSERT INTO batches (id, name, template, metadata, created_at_ms, updated_seq)
-         VALUES ($1, $2, $3, $4, $5, ${TX_SEQ})`,
-        [
-          batch.id,
-          batch.name,
-          batch.template,
-          batch.metadata === null ? null : JSON.stringify(batch.metadata),
-          tx.nowMs,
-        ],
-      );
-    }
-    const columns: PgValue[][] = [[], [], [], [], [], [], [], [], []];
-    for (const j of jobs) {
-      columns[0]!.push(j.id);
-      columns[1]!.push(j.type);
-      columns[2]!.push(j.name);
-      columns[3]!.push(j.batchId);
-      columns[4]!.push(j.idempotencyKey);
-      columns[5]!.push(j.priority);
-      columns[6]!.push(Math.round(j.delayMs));
-      columns[7]!.push(j.maxAttempts);
-      columns[8]!.push(j.retentionMs);
-    }
-    const created = await tx.client.query<{ rid: number; id: string }>(INSERT_JOBS, [
+  const columns: PgValue[][] = Array.from({ length: 10 }, () => []);
+  for (const j of jobs) {
+    const values: PgValue[] = [
+      j.id,
+      j.type,
+      j.name,
+      j.batchId,
+      j.idempotencyKey,
+      j.priority,
+      Math.round(j.delayMs),
+      j.maxAttempts,
+      j.retentionMs,
+      JSON.stringify(j.params ?? null),
+    ];
+    for (let k = 0; k < values.length; k++) (columns[k] as PgValue[]).push(values[k]!);
+  }
+  const rows = await c.tuples<[string | null]>(
+    INSERT_JOBS,
+    [
       ...columns,
-      tx.nowMs,
-    ]);
-    const ridOf = new Map(created.rows.map((r) => [r.id, r.rid]));
-    // A job whose idempotency key met an existing job (or one earlier in this call) was
-    // not inserted: the key names the job that counts.
-    const keys = jobs.filter((j) => j.idempotencyKey !== null && !ridOf.has(j.id));
-    const byKey = new Map<string, string>();
-    if (keys.length > 0) {
-      const existing = await tx.client.query<{ id: string; idempotency_key: string }>(
-        'SELECT id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])',
-        [keys.map((j) => j.idempotencyKey)],
-      );
-      for (const r of existing.rows) byKey.set(r.idempotency_key, r.id);
-    }
-    const rids: number[] = [];
-    const params: string[] = [];
-    const inserted = jobs.map((j) => {
-      const rid = ridOf.get(j.id);
-      if (rid !== undefined) {
-        rids.push(rid);
-        params.push(JSON.stringify(j.params ?? null));
-        return { id: j.id, created: true };
-      }
-      return { id: byKey.get(j.idempotencyKey!)!, created: false };
-    });
-    if (rids.length > 0) {
-      await tx.client.query(
-        'INSERT INTO job_params (rid, params) SELECT * FROM unnest($1::bigint[], $2::text[])',
-        [rids, params],
-      );
-    }
-    return inserted;
-  });
+      batch?.id ?? null,
+      batch?.name ?? null,
+      batch?.template ?? null,
+      batch?.metadata ? JSON.stringify(batch.metadata) : null,
+      c.channel,
+    ],
+    'kiln_insert_jobs',
+  );
+  c.announceLocalCommit();
+  const created = new Set(rows.map((r) => r[0]).filter((id) => id !== null));
+  // A job whose key met an existing job (or one earlier in this call): the key names the
+  // job that counts. Read in a statement of its own, which sees a job another
+  // transaction committed while this one waited on its key.
+  const keys = jobs.filter((j) => j.idempotencyKey !== null && !created.has(j.id));
+  const byKey = new Map<string, string>();
+  if (keys.length > 0) {
+    const existing = await c.query<{ id: string; idempotency_key: string }>(
+      'SELECT id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])',
+      [keys.map((j) => j.idempotencyKey)],
+    );
+    for (const r of existing) byKey.set(r.idempotency_key, r.id);
+  }
+  return jobs.map((j) =>
+    created.has(j.id)
+      ? { id: j.id, created: true }
+      : { id: byKey.get(j.idempotencyKey!)!, created: false },
+  );
 }
 
 export async function getJob(c: PgConnection, id: string): Promise<Job | null> {

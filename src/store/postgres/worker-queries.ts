@@ -10,6 +10,7 @@ import type {
 } from '../store.ts';
 import type { PgConnection, PgTx, PgValue } from './connection.ts';
 import { DB_NOW_MS, TX_SEQ } from './sql.ts';
+import { fitsOneStatement, turnInOneStatement } from './turn-statement.ts';
 
 /**
  * The worker's statements on PostgreSQL. As in the SQLite store (sqlite/worker-queries.ts),
@@ -266,6 +267,7 @@ async function claim(c: PgConnection, tx: PgTx, req: ClaimRequest): Promise<Clai
 }
 
 export async function turn(c: PgConnection, input: TurnInput): Promise<TurnResult> {
+  if (fitsOneStatement(input)) return turnInOneStatement(c, input);
   return c.write(async (tx) => {
     // Flushes first: the last progress of an attempt that ends in this turn lands before its settle.
     const lostFences = await applyFlushes(tx, input.flushes);

@@ -1,0 +1,209 @@
+import type {
+  ClaimedJob,
+  Fence,
+  NewLog,
+  ProgressFlush,
+  Settle,
+  TurnInput,
+  TurnResult,
+} from '../store.ts';
+import type { PgConnection, PgValue } from './connection.ts';
+import { TX_SEQ } from './sql.ts';
+
+/**
+ * A worker's whole turn as one SQL statement, so one round trip and one commit: the
+ * progress flushes, the completions, their log lines and the claim, each a
+ * data-modifying CTE, and the NOTIFY. A statement outside BEGIN is a transaction of its
+ * own. Each round trip costs about 0.25 ms here and each commit a WAL flush, and a turn
+ * done as BEGIN, four statements and COMMIT spent most of its time waiting on them.
+ *
+ * The CTEs of one statement all see the same snapshot, and PostgreSQL does not allow a
+ * statement to change one row twice: a job that reports and completes in the same turn
+ * has its last report folded into its completion (`fold`). Claims touch pending rows,
+ * the other two running ones, so they never meet. Turns with retries, failures,
+ * releases, stall reaps or per-type caps take the transaction path (worker-queries.ts).
+ */
+
+/** The statement clock: one value for the whole statement, on the database's clock. */
+const NOW = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
+const FENCE = `jobs.rid = v.rid AND jobs.attempt = v.attempt AND jobs.lease_owner = v.owner
+  AND jobs.state = 'running' AND jobs.lease_expires_at_ms >= ${NOW}`;
+/** Columns shared by flushes and completions, after rid, attempt, owner. */
+const REPORT = `has_message, message, has_checkpoint, checkpoint, tokens, cost`;
+const REPORT_SET = `progress_message = CASE WHEN v.has_message THEN v.message ELSE jobs.progress_message END,
+    checkpoint = CASE WHEN v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
+    usage_tokens = jobs.usage_tokens + v.tokens, usage_cost_usd = jobs.usage_cost_usd + v.cost`;
+
+const TURN = `WITH
+f AS (UPDATE jobs SET
+    progress = CASE WHEN v.progress IS NOT NULL AND v.progress >= jobs.progress THEN v.progress ELSE jobs.progress END,
+    progress_message = CASE WHEN v.has_message AND (v.progress IS NULL OR v.progress >= jobs.progress)
+      THEN v.message ELSE jobs.progress_message END,
+    checkpoint = CASE WHEN v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
+    usage_tokens = jobs.usage_tokens + v.tokens, usage_cost_usd = jobs.usage_cost_usd + v.cost,
+    heartbeat_at_ms = ${NOW}, updated_seq = ${TX_SEQ}
+  FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[], $5::bool[], $6::text[], $7::bool[],
+    $8::text[], $9::bigint[], $10::float8[]) AS v(rid, attempt, owner, progress, ${REPORT})
+  WHERE ${FENCE} RETURNING jobs.rid, jobs.attempt),
+c AS (UPDATE jobs SET state = 'completed', result = v.result, progress = 1, ${REPORT_SET},
+    finished_at_ms = ${NOW}, expires_at_ms = ${NOW} + jobs.retention_ms, lease_expires_at_ms = NULL,
+    updated_seq = ${TX_SEQ}
+  FROM unnest($11::bigint[], $12::int[], $13::text[], $14::text[], $15::bool[], $16::text[], $17::bool[],
+    $18::text[], $19::bigint[], $20::float8[]) AS v(rid, attempt, owner, result, ${REPORT})
+  WHERE ${FENCE} RETURNING jobs.rid, jobs.attempt),
+l AS (INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields)
+  SELECT x.job_id, x.attempt, x.at_ms, x.level, x.message, x.fields
+  FROM unnest($21::bigint[], $22::int[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[])
+    WITH ORDINALITY AS x(rid, attempt, job_id, at_ms, level, message, fields, n)
+  WHERE EXISTS (SELECT 1 FROM f WHERE f.rid = x.rid AND f.attempt = x.attempt)
+     OR EXISTS (SELECT 1 FROM c WHERE c.rid = x.rid AND c.attempt = x.attempt)
+  ORDER BY x.n),
+p AS (SELECT j.rid FROM jobs j
+  WHERE j.state = 'pending' AND j.run_at_ms <= ${NOW} AND j.type = ANY($28::text[])
+    AND (j.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = j.batch_id AND b.paused = 1))
+  ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $29 FOR UPDATE OF j SKIP LOCKED),
+k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = $30,
+    lease_expires_at_ms = ${NOW} + $31::bigint, started_at_ms = ${NOW}, heartbeat_at_ms = ${NOW},
+    progress = 0, progress_message = NULL, updated_seq = ${TX_SEQ}
+  FROM p WHERE jobs.rid = p.rid
+  RETURNING jobs.rid, jobs.attempt, jobs.id, jobs.type, jobs.name,
+    (SELECT q.params FROM job_params q WHERE q.rid = jobs.rid) AS params, jobs.batch_id,
+    jobs.max_attempts, jobs.checkpoint)
+SELECT 'f', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM f
+UNION ALL SELECT 'c', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM c
+UNION ALL SELECT 'k', rid, attempt, id, type, name, params, batch_id, max_attempts, checkpoint FROM k
+UNION ALL SELECT 'n', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($32, '')
+  WHERE EXISTS (SELECT 1 FROM f) OR EXISTS (SELECT 1 FROM c) OR EXISTS (SELECT 1 FROM k)) AS n`;
+
+type TurnRow = [
+  kind: 'f' | 'c' | 'k' | 'n',
+  rid: number,
+  attempt: number,
+  id: string,
+  type: string,
+  name: string | null,
+  params: string,
+  batchId: string | null,
+  maxAttempts: number,
+  checkpoint: string | null,
+];
+
+type Completion = Extract<Settle, { kind: 'complete' }>;
+
+/** Whether a turn can go as one statement. */
+export function fitsOneStatement(input: TurnInput): boolean {
+  return (
+    input.reaps.length === 0 &&
+    input.settles.every((s) => s.kind === 'complete') &&
+    (input.claim === null || input.claim.types.every((t) => t.cap === null))
+  );
+}
+
+const key = (f: Fence) => `${f.row}:${f.attempt}`;
+
+/** The report columns of a flush (or of none), after the fence. */
+function reportColumns(f: ProgressFlush | undefined): PgValue[] {
+  return [
+    f?.message !== undefined,
+    f?.message ?? null,
+    f?.checkpoint !== undefined,
+    f?.checkpoint ? JSON.stringify(f.checkpoint.value ?? null) : null,
+    Math.round(f?.usage?.tokens ?? 0),
+    f?.usage?.costUsd ?? 0,
+  ];
+}
+
+/** Appends one row's values to the column arrays. */
+function push(columns: PgValue[][], values: PgValue[]): void {
+  for (let i = 0; i < values.length; i++) (columns[i] as PgValue[]).push(values[i]!);
+}
+
+export async function turnInOneStatement(c: PgConnection, input: TurnInput): Promise<TurnResult> {
+  const completions = input.settles as Completion[];
+  // A flush of a job that completes in this turn rides on its completion (see above).
+  const completing = new Map(completions.map((s) => [key(s.fence), s]));
+  const folded = new Map<string, ProgressFlush>();
+  const flushes: ProgressFlush[] = [];
+  for (const f of input.flushes) {
+    if (completing.has(key(f.fence))) folded.set(key(f.fence), f);
+    else flushes.push(f);
+  }
+  const flushColumns: PgValue[][] = Array.from({ length: 10 }, () => []);
+  for (const f of flushes) {
+    push(flushColumns, [
+      f.fence.row,
+      f.fence.attempt,
+      f.fence.owner,
+      f.progress ?? null,
+      ...reportColumns(f),
+    ]);
+  }
+  const completeColumns: PgValue[][] = Array.from({ length: 10 }, () => []);
+  for (const s of completions) {
+    push(completeColumns, [
+      s.fence.row,
+      s.fence.attempt,
+      s.fence.owner,
+      s.result === undefined ? null : JSON.stringify(s.result),
+      ...reportColumns(folded.get(key(s.fence))),
+    ]);
+  }
+  const logColumns: PgValue[][] = Array.from({ length: 7 }, () => []);
+  const addLogs = (fence: Fence, logs: NewLog[] | undefined) => {
+    for (const l of logs ?? []) {
+      push(logColumns, [
+        fence.row,
+        fence.attempt,
+        fence.id,
+        Math.round(l.atMs),
+        l.level,
+        l.message,
+        l.fields ? JSON.stringify(l.fields) : null,
+      ]);
+    }
+  };
+  for (const f of input.flushes) addLogs(f.fence, f.logs);
+  const claim = input.claim && input.claim.limit > 0 ? input.claim : null;
+  const rows = await c.tuples<TurnRow>(
+    TURN,
+    [
+      ...flushColumns,
+      ...completeColumns,
+      ...logColumns,
+      claim ? claim.types.map((t) => t.type) : [],
+      claim ? Math.floor(claim.limit) : 0,
+      claim?.owner ?? '',
+      claim?.leaseMs ?? 0,
+      c.channel,
+    ],
+    'kiln_turn',
+  );
+  const written = { f: new Set<string>(), c: new Set<string>() };
+  const claimed: ClaimedJob[] = [];
+  let notified = false;
+  for (const r of rows) {
+    if (r[0] === 'f' || r[0] === 'c') written[r[0]].add(`${r[1]}:${r[2]}`);
+    else if (r[0] === 'n') notified = true;
+    else {
+      claimed.push({
+        row: r[1],
+        attempt: r[2],
+        id: r[3],
+        type: r[4],
+        name: r[5],
+        params: JSON.parse(r[6]),
+        batchId: r[7],
+        maxAttempts: r[8],
+        checkpoint: r[9] === null ? undefined : JSON.parse(r[9]),
+      });
+    }
+  }
+  if (notified) c.announceLocalCommit();
+  const settled = completions.map((s) => written.c.has(key(s.fence)));
+  const lostFences: Fence[] = [];
+  for (const f of input.flushes) {
+    const k = key(f.fence);
+    if (!(folded.has(k) ? written.c.has(k) : written.f.has(k))) lostFences.push(f.fence);
+  }
+  return { settled, reaped: [], lostFences, claimed };
+}

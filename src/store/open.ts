@@ -12,8 +12,9 @@ export const DEFAULT_STORE_URL = 'sqlite:.kiln/kiln.db';
 
 /**
  * Opens the store a URL names: `sqlite:<path>` (relative to the working directory), or
- * `postgres://user@host:port/database?schema=name` (Kiln's tables in that schema,
- * default `kiln`; every other parameter goes to the driver).
+ * `postgres://user@host:port/database?schema=name&pool=5` (Kiln's tables in that schema,
+ * default `kiln`; at most `pool` connections per process, default 5; every other
+ * parameter goes to the driver).
  */
 export function openStore(
   url: string = DEFAULT_STORE_URL,
@@ -39,8 +40,8 @@ export function openStore(
 /** A schema name Kiln accepts: it also names the NOTIFY channel (63 bytes at most). */
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/;
 
-/** Splits Kiln's own `schema` parameter off a PostgreSQL URL. */
-export function parsePostgresUrl(url: string): { url: string; schema: string } {
+/** Splits Kiln's own `schema` and `pool` parameters off a PostgreSQL URL. */
+export function parsePostgresUrl(url: string): { url: string; schema: string; poolSize?: number } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -55,5 +56,15 @@ export function parsePostgresUrl(url: string): { url: string; schema: string } {
     );
   }
   parsed.searchParams.delete('schema');
-  return { url: parsed.toString(), schema };
+  const pool = parsed.searchParams.get('pool');
+  parsed.searchParams.delete('pool');
+  if (pool === null) return { url: parsed.toString(), schema };
+  const poolSize = Number(pool);
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100) {
+    throw new KilnError(
+      'INVALID_STORE_URL',
+      `pool \`${pool}\` must be a whole number of connections from 1 to 100`,
+    );
+  }
+  return { url: parsed.toString(), schema, poolSize };
 }

@@ -30,7 +30,7 @@ export interface PgConnectionOptions {
   url: string;
   /** The schema holding Kiln's tables. */
   schema: string;
-  /** Pooled connections (default 10). */
+  /** Pooled connections (default 5). */
   poolSize?: number;
 }
 
@@ -54,7 +54,7 @@ export class PgConnection {
     this.channel = `kiln_${options.schema}`;
     this.pool = new pg.Pool({
       connectionString: options.url,
-      max: options.poolSize ?? 10,
+      max: options.poolSize ?? 5,
       options: `-c search_path=${ident(options.schema)}`,
       types,
     });

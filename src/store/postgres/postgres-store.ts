@@ -37,7 +37,11 @@ export interface PostgresStoreOptions {
   url: string;
   /** The schema for Kiln's tables (default `kiln`), created on first use. */
   schema?: string;
-  /** Pooled connections per process (default 10). */
+  /**
+   * Pooled connections per process (default 5): a worker uses one for its turns and
+   * one or two for its timers; with 100 worker processes that is already 500 (plus one
+   * LISTEN connection each), past PostgreSQL's default max_connections (docs/SCALING.md).
+   */
   poolSize?: number;
 }
 

@@ -2,7 +2,7 @@
  * Global setup of the `postgres` test project: PostgreSQL must answer. Under CI=true a
  * database that does not answer fails the run (nothing may be skipped there); elsewhere
  * every test of the project is skipped, saying why. Schemas kept by failed tests of an
- * earlier run are dropped first.
+ * earlier run (whose process has ended) are dropped first.
  */
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -32,10 +32,25 @@ export default async function setup(project: TestProject): Promise<void> {
       const stale = await client.query<{ name: string }>(
         `SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'kiln\\_t%'`,
       );
-      for (const { name } of stale.rows) await client.query(`DROP SCHEMA "${name}" CASCADE`);
+      // Only schemas whose test process is gone: another run on this machine may be
+      // using its own right now (stores.ts names each schema after its process).
+      for (const { name } of stale.rows) {
+        const pid = Number(/^kiln_t(\d+)_/.exec(name)?.[1]);
+        if (!processAlive(pid)) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+      }
     } finally {
       await client.end();
     }
   }
   project.provide('postgresProblem', problem);
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -3,7 +3,8 @@
  * project on a fresh SQLite file per test, the `postgres` project (KILN_TEST_STORE=
  * postgres, vitest.config.ts) in a fresh schema per test of the database at
  * KILN_TEST_PG_URL. A PostgreSQL schema is dropped after a test that passed and kept
- * after one that failed, for a look at what it left.
+ * after one that failed, for a look at what it left (a later run drops it once its test
+ * process is gone: postgres-setup.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

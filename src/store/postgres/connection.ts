@@ -44,6 +44,12 @@ export class PgConnection {
   readonly url: string;
   /** The channel each feed-changing commit notifies (listener.ts). */
   readonly channel: string;
+  /**
+   * This store instance's name, sent as the payload of its notices: its own listener
+   * skips them (its commits are announced in-process at once), so a busy worker is not
+   * woken once more by each of its own commits.
+   */
+  readonly origin = Math.random().toString(36).slice(2, 10);
   private readonly afterCommit = new Set<() => void>();
   private ready: Promise<void> | undefined;
   private clockOffsetMs = 0;
@@ -135,7 +141,9 @@ export class PgConnection {
         },
       });
       // One round trip; NOTIFY is transactional, so listeners hear of it at the commit.
-      await client.query(changed ? `NOTIFY ${ident(this.channel)}; COMMIT` : 'COMMIT');
+      await client.query(
+        changed ? `NOTIFY ${ident(this.channel)}, '${this.origin}'; COMMIT` : 'COMMIT',
+      );
       client.release();
       if (changed) for (const listener of this.afterCommit) listener();
       return result;

@@ -38,7 +38,7 @@ i AS (INSERT INTO jobs (id, type, name, state, batch_id, idempotency_key, priori
 p AS (INSERT INTO job_params (rid, params)
   SELECT i.rid, t.params FROM i JOIN unnest($1::text[], $10::text[]) AS t(id, params) ON t.id = i.id)
 SELECT id FROM i
-UNION ALL SELECT NULL FROM (SELECT pg_notify($15, '')) AS n`;
+UNION ALL SELECT NULL FROM (SELECT pg_notify($15, $16)) AS n`;
 
 export async function insertJobs(
   c: PgConnection,
@@ -70,6 +70,7 @@ export async function insertJobs(
       batch?.template ?? null,
       batch?.metadata ? JSON.stringify(batch.metadata) : null,
       c.channel,
+      c.origin,
     ],
     'kiln_insert_jobs',
   );

@@ -21,9 +21,13 @@ export class CommitListener {
   private retryMs = RETRY_MIN_MS;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(url: string, channel: string, notify: () => void) {
+  private readonly origin: string;
+
+  /** Notices whose payload is `origin` come from this process and are skipped. */
+  constructor(url: string, channel: string, origin: string, notify: () => void) {
     this.url = url;
     this.channel = channel;
+    this.origin = origin;
     this.notify = notify;
     void this.connect(false);
   }
@@ -42,7 +46,9 @@ export class CommitListener {
     };
     client.on('error', onLost);
     client.on('end', onLost);
-    client.on('notification', () => this.notify());
+    client.on('notification', (n) => {
+      if (n.payload !== this.origin) this.notify();
+    });
     try {
       await client.connect();
       await client.query(`LISTEN ${ident(this.channel)}`);

@@ -199,7 +199,7 @@ export class PostgresStore implements Store {
   onCommit(listener: () => void): () => void {
     if (this.closed) return () => {};
     this.listeners.add(listener);
-    this.listener ??= new CommitListener(this.c.url, this.c.channel, this.notify);
+    this.listener ??= new CommitListener(this.c.url, this.c.channel, this.c.origin, this.notify);
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0) {

@@ -72,7 +72,7 @@ k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner
 SELECT 'f', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM f
 UNION ALL SELECT 'c', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM c
 UNION ALL SELECT 'k', rid, attempt, id, type, name, params, batch_id, max_attempts, checkpoint FROM k
-UNION ALL SELECT 'n', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($32, '')
+UNION ALL SELECT 'n', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($32, $33)
   WHERE EXISTS (SELECT 1 FROM f) OR EXISTS (SELECT 1 FROM c) OR EXISTS (SELECT 1 FROM k)) AS n`;
 
 type TurnRow = [
@@ -175,6 +175,7 @@ export async function turnInOneStatement(c: PgConnection, input: TurnInput): Pro
       claim?.owner ?? '',
       claim?.leaseMs ?? 0,
       c.channel,
+      c.origin,
     ],
     'kiln_turn',
   );

@@ -173,21 +173,33 @@ describe('kiln.watch', () => {
   test("from 'now' (the default): only changes after the watch began", async () => {
     const { kiln, kind } = await openKiln({ jobs });
     const old = await kiln.enqueue(testJob, { value: 'old' });
-    // The watch reads its position when iteration starts, before the next enqueue.
-    let fresh: { id: string } | undefined;
+    // 'now' is when the watch reads its position (on PostgreSQL a query, so not at once):
+    // the next enqueue waits for that read.
+    let positioned!: () => void;
+    const hasPosition = new Promise<void>((resolve) => {
+      positioned = resolve;
+    });
+    const currentSeq = kiln.store.currentSeq.bind(kiln.store);
+    kiln.store.currentSeq = async () => {
+      const seq = await currentSeq();
+      positioned();
+      return seq;
+    };
+    // Until the event for the new job (its id may not be known yet when it arrives).
     const watching = collectEvents(kiln, {}, (e) =>
-      jobEvents(e).some((x) => x.job.id === fresh?.id),
+      jobEvents(e).some((x) => (x.job.params as { value?: string }).value === 'new'),
     );
-    fresh = await kiln.enqueue(testJob, { value: 'new' });
+    await hasPosition;
+    const fresh = await kiln.enqueue(testJob, { value: 'new' });
     const ids = jobEvents(await watching).map((e) => e.job.id);
     if (kind === 'sqlite') {
       expect(ids).toEqual([fresh.id]);
     } else {
-      // PostgreSQL's 'now' is the feed horizon (docs/ARCHITECTURE.md): while an older
-      // transaction elsewhere on the server is still open, a change committed just before
-      // the watch began comes too. Never fewer changes, and nothing older than that.
+      // PostgreSQL's 'now' is the feed horizon (docs/ARCHITECTURE.md): while an older Kiln
+      // transaction is still open, a change committed just before the watch began comes
+      // too. Never fewer changes, and nothing older than that.
       expect(ids).toContain(fresh.id);
-      expect(ids.every((id) => id === fresh!.id || id === old.id)).toBe(true);
+      expect(ids.every((id) => id === fresh.id || id === old.id)).toBe(true);
     }
   });
 

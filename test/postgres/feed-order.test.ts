@@ -97,3 +97,22 @@ test('a transaction that commits after a younger one is still read, by the feed 
   expect(progressOf(watched, a!.id)).toContain(0.25);
   expect(progressOf(watched, b!.id)).toContain(0.5);
 });
+
+test('an open transaction of another application on the server does not hold the feed back', async () => {
+  const t = await open({ jobs: testJobs });
+  const schema = new URL(t.url).searchParams.get('schema')!;
+  await t.kiln.jobs.list({ limit: 1 }); // the store creates its schema on first use
+  const other = await connect(schema);
+  // Another application's long transaction that has written (so it has an id, older
+  // than anything Kiln writes next), in the same database.
+  await other.query('CREATE TABLE other_app (n int)');
+  await other.query('BEGIN');
+  await other.query('INSERT INTO other_app VALUES (1)');
+  const from = await t.kiln.store.currentSeq();
+  const job = await t.kiln.enqueue(testJob, { value: 1 });
+  const events = await collectEvents(t.kiln, { from }, (e) =>
+    e.some((x) => x.kind === 'job' && x.job.id === job.id),
+  );
+  expect(events.some((e) => e.kind === 'job' && e.job.id === job.id)).toBe(true);
+  await other.query('ROLLBACK');
+});

@@ -16,6 +16,8 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+const ignoreError = (): void => {};
+
 /** A write transaction's context. */
 export interface PgTx {
   readonly client: pg.PoolClient;
@@ -53,6 +55,12 @@ export class PgConnection {
   private readonly afterCommit = new Set<() => void>();
   private ready: Promise<void> | undefined;
   private clockOffsetMs = 0;
+  /** The NOTIFY in flight, and whether commits since call for one more (announceCommit). */
+  private notice: Promise<void> | undefined;
+  private noticeAgain = false;
+  private ending = false;
+  /** Set once open: the migrations this process applied, and the schema's version. */
+  private migration: { applied: number[]; version: number } | undefined;
 
   constructor(options: PgConnectionOptions) {
     this.schema = options.schema;
@@ -72,15 +80,34 @@ export class PgConnection {
   /** Creates the schema and applies migrations once; every query waits for it. */
   open(): Promise<void> {
     this.ready ??= (async () => {
-      const client = await this.pool.connect();
+      const client = await this.checkout();
       try {
-        await migrate(client, this.schema);
+        this.migration = await migrate(client, this.schema);
         await this.syncClock(client);
       } finally {
         client.release();
       }
     })();
     return this.ready;
+  }
+
+  /** The schema's version, and the migrations this process applied on opening it. */
+  async migrations(): Promise<{ applied: number[]; version: number }> {
+    await this.open();
+    return this.migration!;
+  }
+
+  /**
+   * A client of the pool, for statements in a transaction. The pool listens for the
+   * errors of idle clients only: a backend killed (a restart, pg_terminate_backend) while
+   * its client is checked out between two statements would raise an 'error' event that
+   * nobody handles, and end the process. It is ignored here: the next statement fails
+   * instead, and the transaction is given up as for any other failure.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    if (!client.listeners('error').includes(ignoreError)) client.on('error', ignoreError);
+    return client;
   }
 
   /** The database clock as this process reckons it (offset measured at open, refreshed by writes). */
@@ -120,11 +147,11 @@ export class PgConnection {
 
   /**
    * Runs `fn` in one READ COMMITTED transaction. Listeners hear of it after the commit
-   * if it stamped feed rows; other processes through the NOTIFY sent with the commit.
+   * if it stamped feed rows, other processes through a NOTIFY after it (announceCommit).
    */
   async write<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
     await this.open();
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     let changed = false;
     try {
       const [, now] = (await client.query(`BEGIN; SELECT ${DB_NOW_MS} AS now`)) as unknown as [
@@ -140,12 +167,9 @@ export class PgConnection {
           changed = true;
         },
       });
-      // One round trip; NOTIFY is transactional, so listeners hear of it at the commit.
-      await client.query(
-        changed ? `NOTIFY ${ident(this.channel)}, '${this.origin}'; COMMIT` : 'COMMIT',
-      );
+      await client.query('COMMIT');
       client.release();
-      if (changed) for (const listener of this.afterCommit) listener();
+      if (changed) this.announceCommit();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -158,7 +182,7 @@ export class PgConnection {
   /** Runs `fn` in one REPEATABLE READ, read-only transaction: one snapshot throughout. */
   async read<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     await this.open();
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const result = await fn(client);
@@ -172,9 +196,45 @@ export class PgConnection {
     }
   }
 
-  /** Tells this process's listeners of a commit made outside `write` (one-statement writes). */
-  announceLocalCommit(): void {
+  /**
+   * Announces a commit that changed the feed: to this process's listeners at once, and to
+   * other processes with a NOTIFY sent after the commit, in a statement of its own.
+   *
+   * Not inside the writing transaction: PostgreSQL serializes the commits of all
+   * transactions that NOTIFY on one server-wide lock, held through the commit's WAL
+   * flush, so notifying from every worker turn made all workers' turns commit one at a
+   * time. A NOTIFY alone writes no WAL and holds the lock for a moment. At most one is in
+   * flight per process; commits meanwhile are covered by one more after it. A process
+   * that dies between its commit and its notice leaves the others to their polls (a
+   * notice is a hint; the rows are the truth).
+   */
+  announceCommit(): void {
     for (const listener of this.afterCommit) listener();
+    this.sendNotice();
+  }
+
+  private sendNotice(): void {
+    if (this.notice !== undefined) {
+      this.noticeAgain = true;
+      return;
+    }
+    this.notice = this.pool
+      .query({
+        name: 'kiln_notify',
+        text: 'SELECT pg_notify($1, $2)',
+        values: [this.channel, this.origin],
+      })
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        this.notice = undefined;
+        if (this.noticeAgain && !this.ending) {
+          this.noticeAgain = false;
+          this.sendNotice();
+        }
+      });
   }
 
   /** Listeners called after each commit of this process that changed the feed. */
@@ -184,6 +244,8 @@ export class PgConnection {
   }
 
   async close(): Promise<void> {
+    this.ending = true;
+    await this.notice;
     this.afterCommit.clear();
     await this.pool.end();
   }

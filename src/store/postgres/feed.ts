@@ -11,16 +11,27 @@ import {
 } from '../rows.ts';
 import type { FeedFilter } from '../store.ts';
 import type { PgConnection } from './connection.ts';
-import { FEED_HORIZON } from './sql.ts';
+import { feedHorizon, KILN_WRITERS } from './sql.ts';
+
+/** Kiln's writers now (sql.ts, KILN_WRITERS), for the horizon of the next statement. */
+async function writers(c: PgConnection): Promise<[next: number, xids: number[]]> {
+  const [row] = await c.tuples<[number, string[]]>(KILN_WRITERS, [], 'kiln_writers');
+  return [row![0], row![1].map(Number)];
+}
 
 /**
  * The feed position from which a reader sees every change still to come: everything
- * below the horizon has ended (feed.ts, changesSince). A change that commits later than
- * this call but was stamped below the horizon cannot exist.
+ * below the horizon has ended (changesSince). A change that commits later than this
+ * call but was stamped below the horizon cannot exist.
  */
 export async function currentSeq(c: PgConnection): Promise<number> {
-  const [row] = await c.query<{ h: number }>(`SELECT ${FEED_HORIZON} - 1 AS h`);
-  return row!.h;
+  const [next, xids] = await writers(c);
+  const [row] = await c.tuples<[number]>(
+    `SELECT ${feedHorizon('$1', '$2')} - 1`,
+    [next, xids],
+    'kiln_current_seq',
+  );
+  return row![0];
 }
 
 function jobWhere(filter: FeedFilter, first: number): { sql: string; params: string[] } {
@@ -47,14 +58,15 @@ const PAGE_COLUMNS = JOB_COLUMN_NAMES.map((name) => `j.${name}`).join(', ');
  * A PostgreSQL transaction's seq is its transaction id (sql.ts, TX_SEQ), and ids are not
  * in commit order: a transaction with a lower id may commit after one with a higher id
  * that a reader already passed. So a reader reads, in one snapshot, only rows stamped
- * below that snapshot's horizon (the oldest transaction still running): everything
- * below it has ended, and everything still to commit is at or above it. A commit is
- * therefore seen as soon as every transaction older than it has ended, never skipped.
- * A page never ends inside a seq group, as in SQLite.
+ * below that snapshot's horizon (the oldest of Kiln's writers still running; sql.ts,
+ * feedHorizon): everything below it has ended, and everything still to commit is at or
+ * above it. A commit is seen as soon as every older Kiln transaction has ended, never
+ * skipped. A page never ends inside a seq group, as in SQLite.
  *
- * The job rows and the horizon come from one statement (one snapshot, one round trip;
- * the horizon comes back even when no row does). Batches are read after, bounded by
- * that horizon: every batch change below it had committed before the first snapshot.
+ * Kiln's writers are listed first; the job rows and the horizon then come from one
+ * statement (one snapshot; the horizon comes back even when no row does). Batches are
+ * read after, bounded by that horizon: every batch change below it had committed before
+ * the rows' snapshot.
  */
 export async function changesSince(
   c: PgConnection,
@@ -62,14 +74,15 @@ export async function changesSince(
   filter: FeedFilter,
   limit: number,
 ): Promise<ChangeEvent[]> {
-  const w = jobWhere(filter, 3);
+  const [next, xids] = await writers(c);
+  const w = jobWhere(filter, 5);
   const name = `kiln_feed_${filter.jobId === undefined ? '' : 'j'}${filter.batchId === undefined ? '' : 'b'}`;
   const rows = await c.tuples<[number, ...JobRow]>(
-    `SELECT h.h, ${PAGE_COLUMNS} FROM (SELECT ${FEED_HORIZON} AS h) AS h
+    `SELECT h.h, ${PAGE_COLUMNS} FROM (SELECT ${feedHorizon('$3', '$4')} AS h) AS h
      LEFT JOIN LATERAL (SELECT j.*, p.params FROM ${JOB_TABLES}
        WHERE j.updated_seq > $1 AND j.updated_seq < h.h${w.sql}
        ORDER BY j.updated_seq, j.rid LIMIT $2) AS j ON true`,
-    [afterSeq, limit, ...w.params],
+    [afterSeq, limit, next, xids, ...w.params],
     name,
   );
   const horizon = rows[0]![0];

@@ -19,7 +19,7 @@ const NOW = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
  * A whole enqueue as one statement, so one round trip and one commit (a statement
  * outside BEGIN is a transaction of its own): the batch, every job (each column bound
  * as one array that `unnest` turns back into rows, in the order of the call, so rids
- * rise in that order), their params, and the NOTIFY. A job whose idempotency key meets
+ * rise in that order), and their params. A job whose idempotency key meets
  * an existing one is not inserted (ON CONFLICT DO NOTHING), and gets no params row.
  */
 const INSERT_JOBS = `WITH
@@ -37,8 +37,7 @@ i AS (INSERT INTO jobs (id, type, name, state, batch_id, idempotency_key, priori
   RETURNING rid, id),
 p AS (INSERT INTO job_params (rid, params)
   SELECT i.rid, t.params FROM i JOIN unnest($1::text[], $10::text[]) AS t(id, params) ON t.id = i.id)
-SELECT id FROM i
-UNION ALL SELECT NULL FROM (SELECT pg_notify($15, $16)) AS n`;
+SELECT id FROM i`;
 
 export async function insertJobs(
   c: PgConnection,
@@ -69,12 +68,10 @@ export async function insertJobs(
       batch?.name ?? null,
       batch?.template ?? null,
       batch?.metadata ? JSON.stringify(batch.metadata) : null,
-      c.channel,
-      c.origin,
     ],
     'kiln_insert_jobs',
   );
-  c.announceLocalCommit();
+  c.announceCommit();
   const created = new Set(rows.map((r) => r[0]).filter((id) => id !== null));
   // A job whose key met an existing job (or one earlier in this call): the key names the
   // job that counts. Read in a statement of its own, which sees a job another

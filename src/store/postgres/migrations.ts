@@ -113,8 +113,18 @@ CREATE TABLE templates (
   },
 ];
 
-/** Creates the schema if needed and applies the migrations it lacks, under a lock. */
-export async function migrate(client: pg.PoolClient, schema: string): Promise<void> {
+/** The newest schema version this code knows. */
+export const PG_LATEST_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
+
+/**
+ * Creates the schema if needed and applies the migrations it lacks, under a lock.
+ * Returns the versions it applied (none: up to date) and the version the schema is at.
+ */
+export async function migrate(
+  client: pg.PoolClient,
+  schema: string,
+): Promise<{ applied: number[]; version: number }> {
+  const done: number[] = [];
   await client.query('BEGIN');
   try {
     // hashtext: any process naming the same schema takes the same lock.
@@ -135,8 +145,10 @@ export async function migrate(client: pg.PoolClient, schema: string): Promise<vo
         `INSERT INTO ${ident(schema)}.kiln_migrations (version, name) VALUES ($1, $2)`,
         [m.version, m.name],
       );
+      done.push(m.version);
     }
     await client.query('COMMIT');
+    return { applied: done, version: Math.max(applied.rows[0]!.v, ...done) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;

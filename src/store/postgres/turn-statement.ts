@@ -13,9 +13,10 @@ import { TX_SEQ } from './sql.ts';
 /**
  * A worker's whole turn as one SQL statement, so one round trip and one commit: the
  * progress flushes, the completions, their log lines and the claim, each a
- * data-modifying CTE, and the NOTIFY. A statement outside BEGIN is a transaction of its
- * own. Each round trip costs about 0.25 ms here and each commit a WAL flush, and a turn
- * done as BEGIN, four statements and COMMIT spent most of its time waiting on them.
+ * data-modifying CTE (the NOTIFY follows the commit: PgConnection.announceCommit). A
+ * statement outside BEGIN is a transaction of its own. Each round trip costs about
+ * 0.25 ms here and each commit a WAL flush, and a turn done as BEGIN, four statements
+ * and COMMIT spent most of its time waiting on them.
  *
  * The CTEs of one statement all see the same snapshot, and PostgreSQL does not allow a
  * statement to change one row twice: a job that reports and completes in the same turn
@@ -71,12 +72,10 @@ k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner
     jobs.max_attempts, jobs.checkpoint)
 SELECT 'f', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM f
 UNION ALL SELECT 'c', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM c
-UNION ALL SELECT 'k', rid, attempt, id, type, name, params, batch_id, max_attempts, checkpoint FROM k
-UNION ALL SELECT 'n', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($32, $33)
-  WHERE EXISTS (SELECT 1 FROM f) OR EXISTS (SELECT 1 FROM c) OR EXISTS (SELECT 1 FROM k)) AS n`;
+UNION ALL SELECT 'k', rid, attempt, id, type, name, params, batch_id, max_attempts, checkpoint FROM k`;
 
 type TurnRow = [
-  kind: 'f' | 'c' | 'k' | 'n',
+  kind: 'f' | 'c' | 'k',
   rid: number,
   attempt: number,
   id: string,
@@ -174,17 +173,13 @@ export async function turnInOneStatement(c: PgConnection, input: TurnInput): Pro
       claim ? Math.floor(claim.limit) : 0,
       claim?.owner ?? '',
       claim?.leaseMs ?? 0,
-      c.channel,
-      c.origin,
     ],
     'kiln_turn',
   );
   const written = { f: new Set<string>(), c: new Set<string>() };
   const claimed: ClaimedJob[] = [];
-  let notified = false;
   for (const r of rows) {
     if (r[0] === 'f' || r[0] === 'c') written[r[0]].add(`${r[1]}:${r[2]}`);
-    else if (r[0] === 'n') notified = true;
     else {
       claimed.push({
         row: r[1],
@@ -199,7 +194,7 @@ export async function turnInOneStatement(c: PgConnection, input: TurnInput): Pro
       });
     }
   }
-  if (notified) c.announceLocalCommit();
+  if (rows.length > 0) c.announceCommit();
   const settled = completions.map((s) => written.c.has(key(s.fence)));
   const lostFences: Fence[] = [];
   for (const f of input.flushes) {

@@ -25,7 +25,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: ['test/integration/library-*.test.ts', 'test/postgres/**/*.test.ts'],
+          include: [
+            'test/integration/library-*.test.ts',
+            'test/guarantees/**/*.test.ts',
+            'test/postgres/**/*.test.ts',
+          ],
           env: { KILN_TEST_STORE: 'postgres' },
           globalSetup: ['test/support/postgres-setup.ts'],
           setupFiles: ['test/support/postgres-each.ts'],

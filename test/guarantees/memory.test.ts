@@ -15,12 +15,11 @@
  *   entry keyed by a 36-character id is ~100 B) breaks it. Measured noise: ~0.2 MB.
  * - RSS: < 30 MB, i.e. < ~390 B per job: catches native leaks too (statements, buffers).
  */
-import { DatabaseSync } from 'node:sqlite';
 import { afterEach, expect, test } from 'vitest';
 import { type EnqueueItem, Kiln } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
 import { guaranteeJobs } from './support/jobs.ts';
-import { spawnWorkerProcess, teardown, tempStore } from './support/processes.ts';
+import { spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
 
 afterEach(teardown);
 
@@ -36,21 +35,23 @@ interface Sample {
 }
 
 test('worker memory stays flat over 100,000 jobs', async () => {
-  const store = tempStore();
+  const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
-  const worker = spawnWorkerProcess(store.url, { concurrency: 50 }, { rssEveryMs: 250 }, [
-    '--expose-gc',
-    '--min-semi-space-size=16',
-    '--max-semi-space-size=16',
-  ]);
+  const worker = spawnWorkerProcess(
+    store.url,
+    { concurrency: 50, types: ['test'] },
+    { rssEveryMs: 250 },
+    ['--expose-gc', '--min-semi-space-size=16', '--max-semi-space-size=16'],
+  );
   await worker.ready;
-  const db = new DatabaseSync(store.path, { readOnly: true, timeout: 5_000 });
-  const pending = db.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'pending'`);
+  const pending = async () =>
+    (await store.query<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE state = 'pending'`))[0]!
+      .n;
 
   const samples = () => worker.json<Sample>().filter((s) => s.rss !== undefined);
   for (let enqueued = 0; enqueued < TOTAL; enqueued += CHUNK) {
     // Keep a few thousand jobs queued: the worker never idles, the queue never balloons.
-    await waitFor(() => (pending.get() as { n: number }).n < CHUNK / 2, {
+    await waitFor(async () => (await pending()) < CHUNK / 2, {
       timeoutMs: 30_000,
       what: 'the queue to drain',
     });
@@ -65,7 +66,6 @@ test('worker memory stays flat over 100,000 jobs', async () => {
     intervalMs: 50,
     what: 'the worker to complete every job',
   });
-  db.close();
 
   const all = samples();
   const baseline = all.find((s) => s.completed >= WARM)!;

@@ -4,14 +4,17 @@
  * and two log lines. We look at a finished job over and over, before and after its
  * expiry: the row, its logs, its artifact rows and its files on disk.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
 import { type Job, Kiln } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
+import { TEST_PG_URL, type TestStore } from '../support/stores.ts';
 import { guaranteeJobs, RETENTION_MS } from './support/jobs.ts';
-import { spawnWorkerProcess, teardown, tempStore } from './support/processes.ts';
+import { spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
+import { jobsWithStoredArtifacts, storedArtifacts } from './support/stored-artifacts.ts';
 
 afterEach(teardown);
 
@@ -29,7 +32,7 @@ function check(actual: unknown, expected: unknown, what: string): void {
 }
 
 interface Look {
-  /** Files in <dbdir>/artifacts/<jobId>/, read first. */
+  /** Where the artifact bytes are (support/stored-artifacts.ts), read first. */
   files: string[];
   artifactRows: number;
   logs: number;
@@ -37,9 +40,8 @@ interface Look {
 }
 
 /** Reads in deletion order reversed (files go after the rows), so a look is never torn the wrong way. */
-async function look(kiln: Kiln, dir: string, id: string): Promise<Look> {
-  const folder = join(dir, 'artifacts', id);
-  const files = existsSync(folder) ? readdirSync(folder).sort() : [];
+async function look(kiln: Kiln, store: TestStore, id: string): Promise<Look> {
+  const files = await storedArtifacts(store, id);
   const artifactRows = (await kiln.artifacts.list(id)).length;
   const logs = (await kiln.jobs.logs(id)).length;
   const row = (await kiln.jobs.get(id)) !== null;
@@ -60,7 +62,7 @@ async function completed(kiln: Kiln, ids: string[]): Promise<Job[]> {
 }
 
 test('kiln.prune() keeps a finished job, its logs and files until its retention ends, then removes them all; the batch goes with its last job', async () => {
-  const store = tempStore();
+  const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
   const worker = spawnWorkerProcess(store.url, { pruneEveryMs: 0 });
   await worker.ready;
@@ -90,7 +92,7 @@ test('kiln.prune() keeps a finished job, its logs and files until its retention 
       const startMs = Date.now();
       await kiln.prune();
       const endMs = Date.now();
-      const looks = await Promise.all(jobs.map((j) => look(kiln, store.dir, j.id)));
+      const looks = await Promise.all(jobs.map((j) => look(kiln, store, j.id)));
       const batchNow = await kiln.batches.get(batch.id);
       jobs.forEach((j, i) => {
         const expiresMs = j.expiresAt!.getTime();
@@ -114,12 +116,12 @@ test('kiln.prune() keeps a finished job, its logs and files until its retention 
   expect(checked.before).toBeGreaterThan(0);
   expect(checked.after).toBeGreaterThan(0);
   expect(checked.batchWithLastJob).toBeGreaterThan(0);
-  expect(readdirSync(join(store.dir, 'artifacts'))).toEqual([]);
+  expect(await jobsWithStoredArtifacts(store)).toEqual([]);
   await kiln.close();
 });
 
 test('a worker’s own retention removes an expired job, logs, files and batch: never before expiry', async () => {
-  const store = tempStore();
+  const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
   const pruneEveryMs = 200;
   const worker = spawnWorkerProcess(store.url, { pruneEveryMs });
@@ -135,7 +137,7 @@ test('a worker’s own retention removes an expired job, logs, files and batch: 
     async () => {
       // The batch is read before its job: it goes in the same transaction as its last job.
       const batchNow = await kiln.batches.get(batch.id);
-      const looks = await Promise.all(jobs.map((j) => look(kiln, store.dir, j.id)));
+      const looks = await Promise.all(jobs.map((j) => look(kiln, store, j.id)));
       const nowMs = Date.now();
       jobs.forEach((j, i) => {
         // Rows go before files, and we read files first: a row seen means all of it is there.
@@ -156,19 +158,78 @@ test('a worker’s own retention removes an expired job, logs, files and batch: 
   expect(goneAt).toBeGreaterThanOrEqual(lastExpiryMs);
   // Bounded: within a prune interval of expiry, plus slack for a busy machine.
   expect(goneAt - lastExpiryMs).toBeLessThan(pruneEveryMs + 3_000);
-  expect(readdirSync(join(store.dir, 'artifacts'))).toEqual([]);
+  expect(await jobsWithStoredArtifacts(store)).toEqual([]);
   await kiln.close();
 });
 
-test('a job folder left without its job (a crash between the delete and the rm) is swept by prune', async () => {
-  const store = tempStore();
+test('a crash in the middle of removing a job leaves none of its artifacts behind it', async () => {
+  const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
-  const orphan = join(store.dir, 'artifacts', '01a20cec-0000-7000-8000-000000000000');
-  mkdirSync(orphan, { recursive: true });
-  writeFileSync(join(orphan, 'left.txt'), 'behind');
-  // Opening the store leaves it (no scan on open); the first prune removes it.
-  expect(existsSync(orphan)).toBe(true);
-  await kiln.prune();
-  expect(existsSync(orphan)).toBe(false);
+  if (store.kind === 'postgres') {
+    await crashMidPrune(store, kiln);
+  } else {
+    // SQLite: the rows go in a transaction, the files after it. A job folder left
+    // without its job (a crash between the delete and the rm) is swept by prune.
+    const orphan = join(store.dir, 'artifacts', '01a20cec-0000-7000-8000-000000000000');
+    mkdirSync(orphan, { recursive: true });
+    writeFileSync(join(orphan, 'left.txt'), 'behind');
+    // Opening the store leaves it (no scan on open); the first prune removes it.
+    expect(existsSync(orphan)).toBe(true);
+    await kiln.prune();
+    expect(existsSync(orphan)).toBe(false);
+  }
   await kiln.close();
 });
+
+/**
+ * PostgreSQL: a job's logs, artifacts and row are deleted in one transaction. A worker's
+ * prune is caught in the middle (it has deleted the job's logs and waits for artifact
+ * rows this test holds locked) and its process is SIGKILLed: the job is still whole,
+ * and the next prune removes all of it.
+ */
+async function crashMidPrune(store: TestStore, kiln: Kiln): Promise<void> {
+  const worker = spawnWorkerProcess(store.url, { pruneEveryMs: 100 });
+  await worker.ready;
+  const job = await kiln.enqueue('retained', { tag: 'crash' });
+  const [done] = await completed(kiln, [job.id]);
+  expect(await look(kiln, store, job.id)).toEqual(ALL);
+  const locker = new pg.Client({
+    connectionString: TEST_PG_URL,
+    options: `-c search_path=${store.path}`,
+  });
+  await locker.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('SELECT name FROM artifacts WHERE job_id = $1 FOR UPDATE', [job.id]);
+    const lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))
+      .rows[0]!.pid;
+    const blocked = await waitFor(
+      async () =>
+        (
+          await store.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity
+             WHERE application_name = ? AND ?::int = ANY(pg_blocking_pids(pid))`,
+            worker.appName,
+            lockerPid,
+          )
+        )[0],
+      { timeoutMs: RETENTION_MS + 10_000, what: 'the worker’s prune to wait on the artifacts' },
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(done!.expiresAt!.getTime());
+    worker.child.kill('SIGKILL');
+    await worker.closed;
+    await locker.query('ROLLBACK');
+    // Its backend goes on, finds its client gone at the next statement, and rolls back.
+    await waitFor(
+      async () =>
+        (await store.query('SELECT 1 FROM pg_stat_activity WHERE pid = ?', blocked.pid)).length ===
+        0,
+      { what: 'the killed worker’s backend to end' },
+    );
+  } finally {
+    await locker.end();
+  }
+  expect(await look(kiln, store, job.id)).toEqual(ALL);
+  await kiln.prune();
+  expect(await look(kiln, store, job.id)).toEqual(NONE);
+}

@@ -10,7 +10,7 @@ import { Kiln } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
 import { testJob } from '../support/test-jobs.ts';
 import { guaranteeJobs } from './support/jobs.ts';
-import { spawnWorkerProcess, teardown, tempStore } from './support/processes.ts';
+import { spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
 
 afterEach(teardown);
 
@@ -30,7 +30,7 @@ async function killMidJobAndRecover(options: {
   sleepMs: number;
   recoveryBoundMs: number;
 }) {
-  const store = tempStore();
+  const store = testStore();
   const startLog = join(store.dir, 'start.log');
   const doneLog = join(store.dir, 'done.log');
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });

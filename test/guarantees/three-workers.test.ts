@@ -1,26 +1,30 @@
 /**
  * Guarantees 4 and 5 under contention, and per-type concurrency across processes: three
- * worker processes drain 5,000 jobs from one SQLite file. Every job runs exactly once
+ * worker processes drain 5,000 jobs from one store (a SQLite file, or a PostgreSQL schema). Every job runs exactly once
  * (no crash here, so at-least-once must not become twice), its result is its own, and
  * the 'test-capped' type (cap 3 over all workers) never has four handlers running.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterEach, expect, test } from 'vitest';
 import { type EnqueueItem, Kiln } from '../../src/index.ts';
 import { waitFor } from '../support/helpers.ts';
 import { guaranteeJobs } from './support/jobs.ts';
-import { spawnWorkerProcess, teardown, tempStore } from './support/processes.ts';
+import { spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
 
 afterEach(teardown);
 
 const JOBS = 5_000;
 const CAPPED_EVERY = 33; // ~150 capped jobs
+// The first capped jobs run long enough that the next ones (33 jobs apart in claim
+// order) are surely claimed meanwhile, so the cap is reached on any store and at any
+// drain speed (PostgreSQL drains slower than SQLite: with 15 ms alone, capped jobs
+// there seldom overlapped three deep); the rest are short.
+const HOLD = { first: 6, ms: 300 };
 const CHUNK = 500;
 
 test('three worker processes complete 5,000 jobs exactly once, capped type never above 3', async () => {
-  const store = tempStore();
+  const store = testStore();
   const doneLog = join(store.dir, 'done.log');
   // Capped jobs log start AND end to one file. Appends with O_APPEND are ordered by the
   // kernel across processes, so the file order is a real global order of those events.
@@ -33,17 +37,14 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
   const pids = new Set(workers.map((w) => w.pid));
 
   // A second, independent witness: sample the running count of the capped type.
-  const db = new DatabaseSync(store.path, { readOnly: true, timeout: 5_000 });
-  const countRunning = db.prepare(
-    `SELECT count(*) AS n FROM jobs WHERE state = 'running' AND type = 'test-capped'`,
-  );
-  const countCompleted = db.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'completed'`);
+  const count = async (where: string) =>
+    (await store.query<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE ${where}`))[0]!.n;
   let maxSampled = 0;
   let samples = 0;
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      maxSampled = Math.max(maxSampled, (countRunning.get() as { n: number }).n);
+      maxSampled = Math.max(maxSampled, await count(`state = 'running' AND type = 'test-capped'`));
       samples++;
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -58,7 +59,13 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
         i % CAPPED_EVERY === 0
           ? {
               job: 'test-capped',
-              params: { action: 'sleep', ms: 15, value: i, startLog: capLog, doneLog: capLog },
+              params: {
+                action: 'sleep',
+                ms: i / CAPPED_EVERY < HOLD.first ? HOLD.ms : 15,
+                value: i,
+                startLog: capLog,
+                doneLog: capLog,
+              },
             }
           : { job: 'test', params: { action: 'succeed', value: i, doneLog } },
       );
@@ -72,7 +79,7 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
   expect(indexOfJob.size).toBe(JOBS);
 
   try {
-    await waitFor(() => (countCompleted.get() as { n: number }).n === JOBS, {
+    await waitFor(async () => (await count(`state = 'completed'`)) === JOBS, {
       timeoutMs: 40_000,
       intervalMs: 50,
       what: 'all jobs completed',
@@ -83,18 +90,15 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
   }
 
   // Every row: completed once, on attempt 1, with the result of its own params.
-  const rows = db
-    .prepare(
-      'SELECT j.id, j.state, j.attempt, p.params, j.result FROM jobs j JOIN job_params p ON p.rid = j.rid',
-    )
-    .all() as {
+  const rows = await store.query<{
     id: string;
     state: string;
     attempt: number;
     params: string;
     result: string;
-  }[];
-  db.close();
+  }>(
+    'SELECT j.id, j.state, j.attempt, p.params, j.result FROM jobs j JOIN job_params p ON p.rid = j.rid',
+  );
   expect(rows).toHaveLength(JOBS);
   for (const r of rows) {
     const value = indexOfJob.get(r.id);

@@ -12,7 +12,7 @@ import { type Job, Kiln } from '../../src/index.ts';
 import { testJob } from '../support/test-jobs.ts';
 import { bigValue, checkRead, type Expected } from './support/consistency.ts';
 import { guaranteeJobs } from './support/jobs.ts';
-import { spawnSupport, spawnWorkerProcess, teardown, tempStore } from './support/processes.ts';
+import { spawnSupport, spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
 
 afterEach(teardown);
 
@@ -25,7 +25,7 @@ interface Summary {
 }
 
 test('readers in three processes never see a torn or inconsistent job while a worker writes it', async () => {
-  const store = tempStore();
+  const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
   const expected: Expected = { value: bigValue(64 * 1024), steps: 1_000 };
   const expectedFile = join(store.dir, 'expected.json');

@@ -3,7 +3,7 @@
  * cannot write progress, logs, usage, a checkpoint, an artifact, a result or a state.
  * Once through the store contract by hand, once with real processes frozen by SIGSTOP.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { type ChangeEvent, Kiln } from '../../src/index.ts';
@@ -17,7 +17,8 @@ import type {
 import { waitFor } from '../support/helpers.ts';
 import { testJob } from '../support/test-jobs.ts';
 import { guaranteeJobs, zombieJob } from './support/jobs.ts';
-import { freeze, spawnWorkerProcess, teardown, tempStore } from './support/processes.ts';
+import { freeze, spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
+import { storedArtifacts } from './support/stored-artifacts.ts';
 
 afterEach(teardown);
 
@@ -38,7 +39,7 @@ const turnInput = (t: Partial<TurnInput>): TurnInput => ({
 const error = { code: 'TEST', message: 'zombie says it failed' };
 
 test('store contract: a reclaimed attempt’s flushes, settles and artifacts are all refused', async () => {
-  const store = tempStore();
+  const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
   const s = kiln.store;
   const job = await kiln.enqueue(testJob, { action: 'succeed', value: 1 });
@@ -119,7 +120,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   expect((await kiln.jobs.logs(job.id)).map((l) => l.message)).not.toContain('zombie log');
   expect((await kiln.artifacts.list(job.id)).map((x) => x.name)).toEqual(['a.txt']);
   expect((await kiln.artifacts.read(job.id, 'a.txt')).toString()).toBe('A while live');
-  expect(readdirSync(join(store.dir, 'artifacts', job.id))).toEqual(['a.txt']);
+  expect(await storedArtifacts(store, job.id)).toEqual(['a.txt']);
 
   // B still owns the job and completes it; afterwards A still changes nothing.
   expect((await s.turn(turnInput({ flushes: [{ fence: b, progress: 0.5 }] }))).lostFences).toEqual(
@@ -152,7 +153,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   expect(await s.writeArtifact(b, 'late.txt', Buffer.from('B late'), null)).toBe(false);
   expect(await kiln.jobs.get(job.id)).toEqual(completed);
   expect((await kiln.artifacts.read(job.id, 'a.txt')).toString()).toBe('B');
-  expect(readdirSync(join(store.dir, 'artifacts', job.id))).toEqual(['a.txt']);
+  expect(await storedArtifacts(store, job.id)).toEqual(['a.txt']);
   await kiln.close();
 });
 
@@ -179,19 +180,16 @@ type Trace = {
   lost?: { id: string; attempt: number }[];
 };
 
-const files = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
-
 /**
  * Worker A runs attempt 1 and is frozen (SIGSTOP) past its lease; worker B reclaims the
  * job. A is woken (SIGCONT) once B's attempt 2 has completed, or while it still runs, and
  * its handler then tries progress, a log line, an artifact and a result.
  */
 async function zombieScenario(wakeWhile: 'completed' | 'running') {
-  const store = tempStore();
+  const store = testStore();
   const log = join(store.dir, 'zombie.log');
   const releaseFile = join(store.dir, 'release');
   const holdFile = join(store.dir, 'hold');
-  const artifactDir = (id: string) => join(store.dir, 'artifacts', id);
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
   const lease = { leaseMs: 1_500, renewEveryMs: 500, reapEveryMs: 200 };
   const a = spawnWorkerProcess(store.url, lease, { trace: true });
@@ -215,7 +213,7 @@ async function zombieScenario(wakeWhile: 'completed' | 'running') {
     async () => (await kiln.jobs.get(job.id))?.progressMessage === 'first attempt running',
     { what: 'attempt 1 to run and report progress' },
   );
-  await freeze(a, store.path);
+  await freeze(a, store);
 
   const b = spawnWorkerProcess(store.url, lease, { trace: true });
   const bId = (await b.ready).id;
@@ -233,7 +231,7 @@ async function zombieScenario(wakeWhile: 'completed' | 'running') {
       : { state: 'running', attempt: 2, leaseOwner: bId, progress: 0.5 },
   );
   const logsBefore = await kiln.jobs.logs(job.id);
-  const filesBefore = files(artifactDir(job.id));
+  const filesBefore = await storedArtifacts(store, job.id);
   expect(filesBefore).toEqual(wakeWhile === 'completed' ? ['out.txt'] : []);
 
   // Wake the zombie and let its handler run to the end: progress, log, artifact, result.
@@ -271,7 +269,7 @@ async function zombieScenario(wakeWhile: 'completed' | 'running') {
   const afterZombie = (await kiln.jobs.get(job.id))!;
   expect({ ...afterZombie, leaseExpiresAt: null }).toEqual({ ...beforeWake, leaseExpiresAt: null });
   expect(await kiln.jobs.logs(job.id)).toEqual(logsBefore);
-  expect(files(artifactDir(job.id))).toEqual(filesBefore);
+  expect(await storedArtifacts(store, job.id)).toEqual(filesBefore);
 
   // B finishes (if it was still running): its result, its artifact, attempt 2.
   if (wakeWhile === 'running') writeFileSync(holdFile, '');
@@ -289,7 +287,7 @@ async function zombieScenario(wakeWhile: 'completed' | 'running') {
   expect((await kiln.artifacts.read(job.id, 'out.txt')).toString()).toBe(
     'written by the second attempt',
   );
-  expect(files(artifactDir(job.id))).toEqual(['out.txt']);
+  expect(await storedArtifacts(store, job.id)).toEqual(['out.txt']);
 
   // The feed agrees: attempt 2 replaced attempt 1 for good, and no zombie value ever showed.
   await waitFor(() => events.some((e) => e.kind === 'job' && e.job.state === 'completed'));
@@ -318,7 +316,7 @@ test('real processes: a worker frozen past its lease writes nothing while anothe
 });
 
 test('store contract: a turn completing many jobs at once refuses exactly the fences that no longer hold', async () => {
-  const store = tempStore();
+  const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
   const s = kiln.store;
   const jobs = await kiln.enqueueMany(

@@ -1,15 +1,16 @@
 /**
- * Child processes and temporary stores for the guarantee tests, with one teardown that
- * SIGKILLs every child still alive (stopped ones included) and removes every folder.
+ * Child processes and stores for the guarantee tests, with one teardown that SIGKILLs
+ * every child still alive (stopped ones included), then removes every store the test
+ * made: a SQLite folder, or a PostgreSQL schema (kept when the test failed, for a look
+ * at what it left; test/support/stores.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'vitest';
 import { waitFor } from '../../support/helpers.ts';
+import { newTestStore, type TestStore } from '../../support/stores.ts';
 
 export interface Child {
   child: ChildProcess;
@@ -22,10 +23,16 @@ export interface Child {
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Stdout lines parsed as JSON (lines that are not JSON are skipped). */
   json<T = Record<string, unknown>>(): T[];
+  /**
+   * The `application_name` of the process's PostgreSQL connections (PGAPPNAME, which
+   * the driver reads): its backends in pg_stat_activity carry it.
+   */
+  appName: string;
 }
 
 const children = new Set<Child>();
-const folders = new Set<string>();
+const stores = new Set<TestStore>();
+let spawned = 0;
 process.on('exit', () => {
   for (const c of children) c.child.kill('SIGKILL');
 });
@@ -33,8 +40,10 @@ process.on('exit', () => {
 /** Runs a .ts script of this folder on this Node, with optional Node flags. */
 export function spawnSupport(script: string, args: string[] = [], nodeArgs: string[] = []): Child {
   const file = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const appName = `kiln_test_${process.pid}_${++spawned}`;
   const child = spawn(process.execPath, [...nodeArgs, file, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PGAPPNAME: appName },
   });
   const lines: string[] = [];
   const rl = createInterface({ input: child.stdout! });
@@ -55,6 +64,7 @@ export function spawnSupport(script: string, args: string[] = [], nodeArgs: stri
       }),
     ]),
     closed,
+    appName,
     json<T>() {
       const out: T[] = [];
       for (const l of lines) {
@@ -88,42 +98,72 @@ export function spawnWorkerProcess(
   );
 }
 
-/** A fresh folder with a store URL in it, removed by `teardown()`. */
-export function tempStore(): { url: string; dir: string; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-guarantee-'));
-  folders.add(dir);
-  const path = join(dir, 'kiln.db');
-  return { url: `sqlite:${path}`, dir, path };
-}
-
-/** SIGKILLs every child still running (SIGKILL also ends stopped ones), then removes the folders. */
-export async function teardown(): Promise<void> {
-  const alive = [...children];
-  for (const c of alive) c.child.kill('SIGKILL');
-  await Promise.all(alive.map((c) => c.closed));
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-  folders.clear();
+/** A fresh store of the kind this run is for (test/support/stores.ts), removed by `teardown()`. */
+export function testStore(): TestStore {
+  const store = newTestStore();
+  stores.add(store);
+  return store;
 }
 
 /**
- * Freezes a process with SIGSTOP at a moment it holds no write transaction on the
- * database (a process frozen inside one would block every writer, which is not the
- * scenario under test): stop, check that a write lock can be had, else resume and retry.
+ * SIGKILLs every child still running (SIGKILL also ends stopped ones), then removes the
+ * stores; a failed test's PostgreSQL schema stays. Register as `afterEach(teardown)`.
  */
-export async function freeze(c: Child, dbPath: string): Promise<void> {
+export async function teardown(context: TestContext): Promise<void> {
+  const alive = [...children];
+  for (const c of alive) c.child.kill('SIGKILL');
+  await Promise.all(alive.map((c) => c.closed));
+  const failed = context.task.result?.state === 'fail';
+  for (const store of stores) await store.cleanup(failed);
+  stores.clear();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Freezes a process with SIGSTOP at a moment it holds no write transaction on the
+ * database (a process frozen inside one would block every writer, or hold the rows it
+ * locked, which is not the scenario under test): stop, check, else resume and retry.
+ */
+export async function freeze(c: Child, store: TestStore): Promise<void> {
   for (let i = 0; i < 50; i++) {
     c.child.kill('SIGSTOP');
-    const db = new DatabaseSync(dbPath, { timeout: 200 });
+    if (await outsideTransactions(c, store)) return;
+    c.child.kill('SIGCONT');
+    await sleep(5 + i);
+  }
+  throw new Error(`could not freeze ${c.pid} outside a write transaction`);
+}
+
+async function outsideTransactions(c: Child, store: TestStore): Promise<boolean> {
+  if (store.kind === 'sqlite') {
+    // The write lock can be had: the stopped process holds none.
+    const db = new DatabaseSync(store.path, { timeout: 200 });
     try {
       db.exec('BEGIN IMMEDIATE');
       db.exec('COMMIT');
-      return;
+      return true;
     } catch {
-      c.child.kill('SIGCONT');
-      await new Promise((r) => setTimeout(r, 5 + i));
+      return false;
     } finally {
       db.close();
     }
   }
-  throw new Error(`could not freeze ${c.pid} outside a write transaction`);
+  // No backend of the process is inside a transaction (so it holds no row lock), and
+  // none changed state between two looks 20 ms apart: a statement the process sent just
+  // before it stopped has been read by its backend by the second look.
+  const look = () =>
+    store.query<{ pid: number; tx: boolean; since: string }>(
+      `SELECT pid, xact_start IS NOT NULL AS tx, state_change::text AS since
+       FROM pg_stat_activity WHERE application_name = ? ORDER BY pid`,
+      c.appName,
+    );
+  const first = await look();
+  await sleep(20);
+  const second = await look();
+  return (
+    second.length > 0 &&
+    second.every((b) => !b.tx) &&
+    JSON.stringify(first) === JSON.stringify(second)
+  );
 }

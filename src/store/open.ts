@@ -20,21 +20,39 @@ export function openStore(
   url: string = DEFAULT_STORE_URL,
   options: { durability?: Durability } = {},
 ): Store {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === '' || path === ':memory:') {
-      throw new KilnError(
-        'INVALID_STORE_URL',
-        `store URL \`${url}\` needs a file path (sqlite:path/to/kiln.db): workers and watchers in other processes share the file`,
-      );
-    }
-    return new SqliteStore({ path: resolve(path), ...options });
-  }
+  const path = sqliteFile(url);
+  if (path !== null) return new SqliteStore({ path, ...options });
   if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(parsePostgresUrl(url));
   throw new KilnError(
     'INVALID_STORE_URL',
     `store URL \`${url}\` is not one Kiln can open; use sqlite:<path> or postgres://…`,
   );
+}
+
+/** The absolute path of the file a `sqlite:` URL names; null for any other URL. */
+export function sqliteFile(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  if (path === '' || path === ':memory:') {
+    throw new KilnError(
+      'INVALID_STORE_URL',
+      `store URL \`${url}\` needs a file path (sqlite:path/to/kiln.db): workers and watchers in other processes share the file`,
+    );
+  }
+  return resolve(path);
+}
+
+/** A store URL fit to print: a PostgreSQL password is masked. */
+export function redactStoreUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** A schema name Kiln accepts: it also names the NOTIFY channel (63 bytes at most). */

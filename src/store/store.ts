@@ -11,6 +11,7 @@ import type {
   Page,
   Template,
 } from '../core/model.ts';
+import type { StoreDump } from './dump.ts';
 
 /**
  * The store contract. Every store (SQLite, PostgreSQL) implements it; the lifecycle
@@ -119,9 +120,30 @@ export interface Store {
   /** Deletes up to `limit` jobs whose retention expired, with logs and artifacts, and emptied batches. */
   pruneExpired(limit: number): Promise<{ jobs: number; batches: number }>;
 
+  // ---- administration ---------------------------------------------------------------
+  /**
+   * The schema version the store is at, the newest this code knows, and the migrations
+   * this instance applied when it opened the store (every store migrates on open).
+   */
+  schemaVersion(): Promise<SchemaVersion>;
+  /**
+   * Raw rows of the whole store, to copy it to another store (src/copy): snapshot reads
+   * in chunks, and chunked writes stamped with this store's own feed positions.
+   */
+  dump(): StoreDump;
+
   /** The store's clock (ms since epoch). */
   nowMs(): number;
   close(): Promise<void>;
+}
+
+export interface SchemaVersion {
+  /** The newest migration applied to the store. */
+  version: number;
+  /** The newest migration this code knows; a store above it was migrated by a newer Kiln. */
+  latest: number;
+  /** The migrations applied when this instance opened the store, oldest first. */
+  applied: number[];
 }
 
 export interface NewJob {

@@ -7,6 +7,7 @@ import type {
   Page,
   Template,
 } from '../../core/model.ts';
+import type { StoreDump } from '../dump.ts';
 import { type ArtifactRow, type LogRow, toArtifact, toLog } from '../rows.ts';
 import type {
   ExpiredAttempt,
@@ -19,15 +20,18 @@ import type {
   NewJob,
   NewTemplate,
   PageRequest,
+  SchemaVersion,
   Store,
   TurnInput,
   TurnResult,
 } from '../store.ts';
 import * as batches from './batches.ts';
 import { PgConnection } from './connection.ts';
+import { PgDump } from './dump.ts';
 import * as feed from './feed.ts';
 import * as jobs from './jobs.ts';
 import { CommitListener } from './listener.ts';
+import { PG_LATEST_VERSION } from './migrations.ts';
 import * as retention from './retention.ts';
 import * as templates from './templates.ts';
 import * as worker from './worker-queries.ts';
@@ -210,6 +214,12 @@ export class PostgresStore implements Store {
   }
   async pruneExpired(limit: number): Promise<{ jobs: number; batches: number }> {
     return retention.pruneExpired(this.c, limit);
+  }
+  async schemaVersion(): Promise<SchemaVersion> {
+    return { ...(await this.c.migrations()), latest: PG_LATEST_VERSION };
+  }
+  dump(): StoreDump {
+    return new PgDump(this.c);
   }
   /** The database's clock as this process reckons it (leases themselves use it in SQL). */
   nowMs(): number {

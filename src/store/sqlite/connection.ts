@@ -46,6 +46,8 @@ export class SqliteConnection {
   private readonly afterCommit = new Set<() => void>();
   /** Rung after each commit that changed the feed, for other processes' watchers. */
   readonly bell: CommitBell;
+  /** The migrations this connection applied when it opened the file (`kiln migrate` reports them). */
+  readonly migrated: number[];
   private inTx = false;
 
   constructor(options: ConnectionOptions) {
@@ -57,7 +59,7 @@ export class SqliteConnection {
     // measured faster here (docs/PERFORMANCE.md). The WAL stays under ~40 MB.
     this.db.exec('PRAGMA wal_autocheckpoint = 10000');
     this.db.exec('PRAGMA temp_store = MEMORY');
-    migrate(this.db);
+    this.migrated = migrate(this.db);
     this.bell = new CommitBell(options.path);
   }
 

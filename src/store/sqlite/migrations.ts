@@ -209,7 +209,12 @@ ALTER TABLE jobs DROP COLUMN params;
   },
 ];
 
-export function migrate(db: DatabaseSync): void {
+/** The newest schema version this code knows. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Applies the migrations the database lacks; returns their versions (none: up to date). */
+export function migrate(db: DatabaseSync): number[] {
+  const applied: number[] = [];
   db.exec('BEGIN IMMEDIATE');
   try {
     db.exec(
@@ -226,10 +231,21 @@ export function migrate(db: DatabaseSync): void {
         m.name,
         Date.now(),
       );
+      applied.push(m.version);
     }
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');
     throw error;
   }
+  return applied;
+}
+
+/** The version the database is at: the newest migration applied to it. */
+export function schemaVersion(db: DatabaseSync): number {
+  return (
+    db.prepare('SELECT coalesce(max(version), 0) AS v FROM kiln_migrations').get() as {
+      v: number;
+    }
+  ).v;
 }

@@ -9,6 +9,7 @@ import type {
   Page,
   Template,
 } from '../../core/model.ts';
+import type { StoreDump } from '../dump.ts';
 import { type ArtifactRow, type LogRow, toArtifact, toLog } from '../rows.ts';
 import type {
   ExpiredAttempt,
@@ -21,6 +22,7 @@ import type {
   NewJob,
   NewTemplate,
   PageRequest,
+  SchemaVersion,
   Store,
   TurnInput,
   TurnResult,
@@ -29,8 +31,10 @@ import { ArtifactFiles } from './artifact-files.ts';
 import * as batches from './batches.ts';
 import { CommitWatcher } from './commit-watcher.ts';
 import { type Durability, SqliteConnection } from './connection.ts';
+import { SqliteDump } from './dump.ts';
 import * as feed from './feed.ts';
 import * as jobs from './jobs.ts';
+import { LATEST_VERSION, schemaVersion } from './migrations.ts';
 import * as retention from './retention.ts';
 import * as templates from './templates.ts';
 import * as worker from './worker-queries.ts';
@@ -247,6 +251,12 @@ export class SqliteStore implements Store {
       await new Promise((resolve) => setImmediate(resolve));
     }
     return pruned;
+  }
+  async schemaVersion(): Promise<SchemaVersion> {
+    return { version: schemaVersion(this.c.db), latest: LATEST_VERSION, applied: this.c.migrated };
+  }
+  dump(): StoreDump {
+    return new SqliteDump(this.c, this.files);
   }
   nowMs(): number {
     return Date.now();

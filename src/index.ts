@@ -1,4 +1,12 @@
 /** Kiln's public entry point: everything a producer, a worker or a watcher needs. */
+
+export {
+  type CopyOptions,
+  type CopyPhase,
+  type CopyProgress,
+  type CopyResult,
+  copyStore,
+} from './copy/copy.ts';
 export {
   type AnyJobDefinition,
   type ArtifactWriter,
@@ -49,7 +57,7 @@ export {
   type ListJobsOptions,
   type WatchOptions,
 } from './kiln.ts';
-export { DEFAULT_STORE_URL, type Durability, openStore } from './store/open.ts';
-export type { Store } from './store/store.ts';
+export { DEFAULT_STORE_URL, type Durability, openStore, redactStoreUrl } from './store/open.ts';
+export type { SchemaVersion, Store } from './store/store.ts';
 export type { AttemptRef, WorkerEventMap } from './worker/events.ts';
 export { Worker, type WorkerOptions } from './worker/worker.ts';

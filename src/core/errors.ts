@@ -15,6 +15,18 @@ export const ERROR_CATALOGUE = {
   ARTIFACT_NOT_FOUND: { status: 404, summary: 'no artifact with that name' },
   INVALID_TRANSITION: { status: 409, summary: "the job's state does not allow this action" },
   LEASE_LOST: { status: 409, summary: "the attempt no longer holds the job's lease" },
+  STORE_NOT_EMPTY: {
+    status: 409,
+    summary: 'a copy goes only into a store that holds no jobs and no batches',
+  },
+  JOBS_RUNNING: {
+    status: 409,
+    summary: "jobs are running on the store (their workers' leases are live)",
+  },
+  SCHEMA_TOO_NEW: {
+    status: 409,
+    summary: "the store's schema is newer than this version of Kiln knows",
+  },
   TIMEOUT: { status: 500, summary: 'the attempt ran past its timeout' },
   HEARTBEAT_TIMEOUT: {
     status: 500,

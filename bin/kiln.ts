@@ -3,15 +3,15 @@
 // of 114 MB over a 20,000-job drain, at the same throughput (docs/PERFORMANCE.md, W6).
 // `npm run kiln` passes the same flag; the bench's worker processes do too.
 /**
- * The `kiln` command. For now one subcommand, `kiln worker`: a worker as a process of
- * its own, for the one-machine-many-processes and many-machines topologies. The full
- * CLI (serve, submit, batch, watch, …) arrives with the server.
+ * The `kiln` command: `kiln worker`, a worker as a process of its own, for the
+ * one-machine-many-processes and many-machines topologies; `kiln migrate` and
+ * `kiln copy` (migrate.ts, copy.ts), to prepare a store and to grow from SQLite to
+ * PostgreSQL. The full CLI (serve, submit, batch, watch, …) arrives with the server.
  *
- * Exit codes: 0 stopped by SIGTERM or SIGINT, 1 failure, 2 bad usage.
+ * Exit codes: 0 done (a worker: stopped by SIGTERM or SIGINT), 1 failure, 2 bad usage.
  */
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   type AnyJobDefinition,
   DEFAULT_STORE_URL,
@@ -21,11 +21,16 @@ import {
   suggestName,
   type TemplateDefinition,
 } from '../src/index.ts';
+import { parse, UsageError } from './cli.ts';
+import { copy } from './copy.ts';
+import { migrate } from './migrate.ts';
 
 const HELP = `Usage: kiln <command> [options]
 
 Commands:
   worker    Run jobs from a store until stopped (SIGTERM or SIGINT)
+  migrate   Apply a store's pending schema migrations and print its version
+  copy      Copy a whole store into another, empty one (e.g. SQLite to PostgreSQL)
 
 Options:
   -h, --help    Show this help
@@ -64,45 +69,10 @@ const DEMO_JOBS = new URL(
   import.meta.url,
 ).href;
 
-/** A mistake in how the command was called: reported with a hint, exit code 2. */
-class UsageError extends Error {
-  readonly command: string | undefined;
-  constructor(message: string, command?: string) {
-    super(message);
-    this.command = command;
-  }
-}
-
 function log(event: string, fields: Record<string, unknown> = {}, level = 'info'): void {
   process.stderr.write(
     `${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`,
   );
-}
-
-/** parseArgs with errors a person can act on: the option, the command, a suggestion. */
-function parse(command: string, args: string[]) {
-  try {
-    return parseArgs({ args, options: WORKER_OPTIONS, strict: true, allowPositionals: false });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
-    if (unknown) {
-      const hint = suggestName(unknown.replace(/^-+/, ''), Object.keys(WORKER_OPTIONS));
-      throw new UsageError(
-        `unknown option ${unknown}${hint ? `, did you mean --${hint}?` : ''}`,
-        command,
-      );
-    }
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      const argument = /argument '([^']*)'/.exec(message)?.[1] ?? '';
-      throw new UsageError(
-        `unexpected argument \`${argument}\`: kiln ${command} takes options only`,
-        command,
-      );
-    }
-    throw new UsageError(message, command);
-  }
 }
 
 function positiveInteger(name: string, raw: string): number {
@@ -153,7 +123,7 @@ function isKind<T>(value: unknown, kind: string): value is T {
 }
 
 async function worker(args: string[]): Promise<void> {
-  const { values } = parse('worker', args);
+  const { values } = parse('worker', args, WORKER_OPTIONS);
   if (values.help) {
     process.stdout.write(WORKER_HELP);
     return;
@@ -257,22 +227,28 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  if (command === 'worker') {
+  const commands: Record<string, (args: string[]) => Promise<void>> = { worker, migrate, copy };
+  const run = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (run) {
     current = command;
-    return worker(rest);
+    return run(rest);
   }
-  const hint = suggestName(command, ['worker']);
+  const hint = suggestName(command, Object.keys(commands));
   throw new UsageError(
     `unknown command \`${command}\`${hint ? `, did you mean \`${hint}\`?` : ''}`,
   );
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || (error instanceof KilnError && error.status < 500)) {
+  if (error instanceof UsageError || (error instanceof KilnError && error.status === 400)) {
     const command = error instanceof UsageError ? (error.command ?? current) : current;
     const help = command ? `kiln ${command} --help` : 'kiln --help';
     process.stderr.write(`kiln: ${error.message}\nRun \`${help}\` for usage.\n`);
     process.exitCode = 2;
+  } else if (error instanceof KilnError) {
+    // Refused for what the store holds (not empty, jobs running, …): the message says why.
+    process.stderr.write(`kiln: ${error.message}\n`);
+    process.exitCode = 1;
   } else {
     process.stderr.write(
       `kiln: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -31,6 +31,9 @@ describe('the error catalogue', () => {
     ['ARTIFACT_NOT_FOUND', 404],
     ['INVALID_TRANSITION', 409],
     ['LEASE_LOST', 409],
+    ['STORE_NOT_EMPTY', 409],
+    ['JOBS_RUNNING', 409],
+    ['SCHEMA_TOO_NEW', 409],
     ['TIMEOUT', 500],
     ['STORE_CLOSED', 503],
   ] as [ErrorCode, number][])('%s is HTTP %i', (code, status) => {

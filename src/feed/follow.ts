@@ -4,11 +4,17 @@ import type { FeedFilter, Store } from '../store/store.ts';
 /** How often an idle follower reads the feed even without a commit notice. */
 const POLL_MS = 1_000;
 const PAGE = 1_000;
+/**
+ * How long a follower keeps trying a feed it cannot read (a database restarting, its
+ * connections lost) before the watch ends with the error.
+ */
+const UNREADABLE_MS = 60_000;
 
 /**
  * Follows the change feed after `afterSeq`: reads every change as soon as the store
  * announces a commit (from any process), and at least every second. The store's rows
- * are the truth; a notice only says when to look. Stops when `stopped()` says so.
+ * are the truth; a notice only says when to look. A read that fails is tried again
+ * (for up to UNREADABLE_MS). Stops when `stopped()` says so.
  */
 export async function* followFeed(
   store: Store,
@@ -18,6 +24,7 @@ export async function* followFeed(
   signal?: AbortSignal,
 ): AsyncGenerator<ChangeEvent, void, undefined> {
   let cursor = afterSeq;
+  let unreadableSince: number | undefined;
   let woken = true;
   let wake: (() => void) | undefined;
   const poke = () => {
@@ -42,7 +49,17 @@ export async function* followFeed(
       woken = false;
       if (stopped()) break;
       for (;;) {
-        const events = await store.changesSince(cursor, filter, PAGE);
+        let events: ChangeEvent[];
+        try {
+          events = await store.changesSince(cursor, filter, PAGE);
+          unreadableSince = undefined;
+        } catch (error) {
+          // Tried again at the next notice or poll, from the same cursor: nothing is
+          // missed while the store is away, and the watch goes on when it is back.
+          unreadableSince ??= Date.now();
+          if (Date.now() - unreadableSince > UNREADABLE_MS) throw error;
+          break;
+        }
         if (events.length === 0) break;
         for (const event of events) yield event;
         cursor = events[events.length - 1]!.seq;

@@ -50,7 +50,11 @@ test('a worker whose connections are killed mid-job completes every job exactly 
   const startLog = join(store.dir, 'start.log');
   const doneLog = join(store.dir, 'done.log');
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
-  const worker = spawnWorkerProcess(store.url, { concurrency: 10, types: ['test'] });
+  const worker = spawnWorkerProcess(
+    store.url,
+    { concurrency: 10, types: ['test'] },
+    { errors: true },
+  );
   await worker.ready;
 
   const long = await kiln.enqueue(testJob, {

@@ -84,11 +84,16 @@ export function spawnSupport(script: string, args: string[] = [], nodeArgs: stri
   return handle;
 }
 
-/** A worker process running the guarantee job types; `extra` turns on tracing or RSS reports. */
+/** A worker process running the guarantee job types; `extra` turns on tracing, RSS or error reports. */
 export function spawnWorkerProcess(
   url: string,
   workerOptions: Record<string, unknown> = {},
-  extra: { trace?: boolean; rssEveryMs?: number; countCompletions?: boolean } = {},
+  extra: {
+    trace?: boolean;
+    rssEveryMs?: number;
+    countCompletions?: boolean;
+    errors?: boolean;
+  } = {},
   nodeArgs: string[] = [],
 ): Child {
   return spawnSupport(

@@ -6,7 +6,8 @@
  *   is wrapped, so the line reports what the store answered), and worker events;
  * - rssEveryMs: `{"rss":…,"heapUsed":…,"completed":…}` every so often (heap measured
  *   after a full GC when the process runs with --expose-gc);
- * - countCompletions: counts job:complete events for the rss lines.
+ * - countCompletions: counts job:complete events for the rss lines;
+ * - errors: the worker's errors as `{"error":message}` lines instead of on stderr.
  * Stops gracefully on SIGTERM.
  */
 import { writeSync } from 'node:fs';
@@ -18,6 +19,7 @@ const options = (json ? JSON.parse(json) : {}) as WorkerOptions;
 const extra = (extraJson ? JSON.parse(extraJson) : {}) as {
   trace?: boolean;
   rssEveryMs?: number;
+  errors?: boolean;
 };
 
 /** Synchronous, so a line printed is out before the next statement (and before a kill). */
@@ -58,7 +60,10 @@ if (extra.trace) {
 
 const kiln = await Kiln.open({ store, jobs: guaranteeJobs });
 const worker = kiln.work({ concurrency: 10, ...options });
-worker.events.on('error', ({ error }) => console.error('worker error', error));
+worker.events.on('error', ({ error }) => {
+  if (extra.errors) print({ error: (error as Error).message });
+  else console.error('worker error', error);
+});
 let completed = 0;
 worker.events.on('job:complete', () => completed++);
 if (extra.trace) {

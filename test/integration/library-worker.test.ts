@@ -286,8 +286,11 @@ describe('kiln.watch', () => {
     const { kiln } = await openKiln({ jobs });
     const controller = new AbortController();
     const seen: ChangeEvent[] = [];
+    // A position read before the enqueue: 'now' is read when iteration starts, and on
+    // PostgreSQL (a query) the enqueue below could commit first and never be seen.
+    const from = await kiln.store.currentSeq();
     const loop = (async () => {
-      for await (const e of kiln.watch({ signal: controller.signal })) seen.push(e);
+      for await (const e of kiln.watch({ from, signal: controller.signal })) seen.push(e);
     })();
     await kiln.enqueue(testJob, {});
     await waitFor(() => seen.length === 1);

@@ -34,7 +34,13 @@ function binDir(): string {
       .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(root, versions[0], 'bin');
   }
-  return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  try {
+    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(
+      `a server of the test's own needs PostgreSQL's server programs (initdb, pg_ctl): none in ${root}/*/bin, and no pg_config`,
+    );
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -55,10 +61,13 @@ export async function startTempCluster(): Promise<TempCluster> {
     chownSync(dir, id('-u'), id('-g'));
   }
   const data = join(dir, 'data');
-  const pg = (tool: string, args: string[], timeoutMs = 60_000) =>
+  // As root, through runuser: the file to run and its arguments.
+  const command = (tool: string, args: string[]): [string, string[]] =>
     asRoot
-      ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { timeout: timeoutMs })
-      : run(join(bin, tool), args, { timeout: timeoutMs });
+      ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]]
+      : [join(bin, tool), args];
+  const pg = (tool: string, args: string[], timeoutMs = 60_000) =>
+    run(...command(tool, args), { timeout: timeoutMs });
   const port = await freePort();
   const options = [
     `-p ${port}`,
@@ -68,6 +77,20 @@ export async function startTempCluster(): Promise<TempCluster> {
     '-c synchronous_commit=off',
     '-c full_page_writes=off',
   ].join(' ');
+  // Should this process end before destroy() (a test run cut short), the server and its
+  // folder must not outlive it.
+  const stopOnExit = () => {
+    try {
+      execFileSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']), {
+        timeout: 10_000,
+        stdio: 'ignore',
+      });
+    } catch {
+      // not running
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', stopOnExit);
   const cluster: TempCluster = {
     url: `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`,
     stop: async () => {
@@ -78,6 +101,7 @@ export async function startTempCluster(): Promise<TempCluster> {
       await pg('pg_ctl', ['-D', data, '-l', log, '-o', options, '-w', '-t', '30', 'start'], 40_000);
     },
     destroy: async (keep = false) => {
+      process.off('exit', stopOnExit);
       await pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '20', 'stop'], 30_000).catch(
         () => {},
       );

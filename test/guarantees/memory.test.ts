@@ -37,6 +37,8 @@ interface Sample {
 test('worker memory stays flat over 100,000 jobs', async () => {
   const store = testStore();
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
+  // Only the type enqueued here: a worker that may also claim the capped type claims on
+  // PostgreSQL through the transaction path (worker-queries.ts), not the usual hot path.
   const worker = spawnWorkerProcess(
     store.url,
     { concurrency: 50, types: ['test'] },

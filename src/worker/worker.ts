@@ -91,6 +91,8 @@ export class Worker {
   private settles: Settle[] = [];
   /** The job type of each of `settles`, for the events (kept apart: no wrapper per job). */
   private settleTypes: string[] = [];
+  /** Leases held for attempts this worker is not running, at the last renewal (releaseStrays). */
+  private strays = new Set<string>();
   private reaps: StalledSettle[] = [];
   /** Flushes of a turn whose transaction failed (rolled back), written first next turn. */
   private retryFlushes: ProgressFlush[] = [];
@@ -493,7 +495,33 @@ export class Worker {
   private async renew(): Promise<void> {
     if (this.active.size === 0) return;
     const before = [...this.active.values()];
-    this.reconcile(before, await this.store.renewLeases(this.id, this.o.leaseMs));
+    const held = await this.store.renewLeases(this.id, this.o.leaseMs);
+    this.reconcile(before, held);
+    this.releaseStrays(held);
+  }
+
+  /**
+   * Leases this worker holds for attempts it is not running. A claim whose commit
+   * succeeded but whose reply never came back (a network store's connection died in
+   * between) leaves such a job running under this worker, and renewing every lease the
+   * worker holds would keep it there for as long as the worker has other work. A stray
+   * seen at two renewals in a row (so not a claim whose turn was still in flight) is
+   * released: back to pending at once, its attempt not counted.
+   */
+  private releaseStrays(held: Fence[]): void {
+    const strays = new Set<string>();
+    for (const f of held) {
+      const a = this.active.get(f.id);
+      if (a && a.fence.attempt === f.attempt) continue;
+      const key = `${f.id}:${f.attempt}`;
+      strays.add(key);
+      if (this.strays.has(key)) {
+        this.settles.push({ kind: 'release', fence: f });
+        this.settleTypes.push('');
+        this.queueTurn();
+      }
+    }
+    this.strays = strays;
   }
 
   private async checkLeases(): Promise<void> {

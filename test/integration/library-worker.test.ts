@@ -318,6 +318,37 @@ describe('kiln.watch and close', () => {
 });
 
 describe('a failing store', () => {
+  test('a claim whose reply was lost (committed, then the call failed) is released, not held while the worker renews its leases', async () => {
+    const { kiln, work } = await openKiln({ jobs: testJobs });
+    const store = kiln.store;
+    const turn = store.turn.bind(store);
+    // Other work, so the worker keeps renewing leases all along.
+    const busy = await kiln.enqueue(testJob, { action: 'hang' });
+    let lostReply = false;
+    store.turn = async (input) => {
+      const result = await turn(input);
+      // The victim's claim commits, but its reply never reaches the worker: as when a
+      // database connection dies between the commit and the answer.
+      if (
+        !lostReply &&
+        result.claimed.some((j) => (j.params as { value?: string }).value === 'victim')
+      ) {
+        lostReply = true;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return result;
+    };
+    const worker = work({ renewEveryMs: 100 });
+    worker.events.on('error', () => {});
+    await waitForJob(kiln, busy.id, 'running');
+    const victim = await kiln.enqueue(testJob, { value: 'victim' });
+    await waitFor(() => lostReply, { what: 'the lost claim reply' });
+    // Released at the second renewal that finds it held, claimed again, and run.
+    const done = await waitForJob(kiln, victim.id, 'completed');
+    expect(done.attempt).toBe(2);
+    expect((await kiln.jobs.get(busy.id))!.state).toBe('running');
+  });
+
   test('a turn whose transaction fails is written again: the completion and its progress are not lost', async () => {
     const { kiln, work } = await openKiln({ jobs: testJobs });
     const store = kiln.store;

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { migrate } from './migrations.ts';
 import { DB_NOW_MS, ident } from './sql.ts';
 
@@ -9,12 +9,22 @@ const INT8 = 20;
 const parseInt8 = (value: string): number => Number(value);
 
 /** 64-bit integers as numbers: times in ms, counts and transaction ids all fit in 2^53. */
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8 && format !== 'binary'
-      ? parseInt8
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+function typesOf(driver: typeof pg): { getTypeParser: typeof pg.types.getTypeParser } {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8 && format !== 'binary'
+        ? parseInt8
+        : driver.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+}
+
+/**
+ * The driver, loaded on first use: a process on the embedded store never loads it (it
+ * would add about 4 MB to every SQLite worker's memory).
+ */
+export async function loadDriver(): Promise<typeof pg> {
+  return (await import('pg')).default;
+}
 
 const ignoreError = (): void => {};
 
@@ -41,7 +51,6 @@ export interface PgConnectionOptions {
  * `search_path` is the schema, so the SQL names tables unqualified.
  */
 export class PgConnection {
-  readonly pool: pg.Pool;
   readonly schema: string;
   readonly url: string;
   /** The channel each feed-changing commit notifies (listener.ts). */
@@ -54,6 +63,8 @@ export class PgConnection {
   readonly origin = Math.random().toString(36).slice(2, 10);
   private readonly afterCommit = new Set<() => void>();
   private ready: Promise<void> | undefined;
+  private readonly poolSize: number;
+  private madePool: pg.Pool | undefined;
   private clockOffsetMs = 0;
   /** The NOTIFY in flight, and whether commits since call for one more (announceCommit). */
   private notice: Promise<void> | undefined;
@@ -66,20 +77,28 @@ export class PgConnection {
     this.schema = options.schema;
     this.url = options.url;
     this.channel = `kiln_${options.schema}`;
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? 5,
-      options: `-c search_path=${ident(options.schema)}`,
-      types,
-    });
-    // A connection that breaks while idle in the pool must not crash the process: the
-    // pool drops it and the next query opens another.
-    this.pool.on('error', () => {});
+    this.poolSize = options.poolSize ?? 5;
   }
 
-  /** Creates the schema and applies migrations once; every query waits for it. */
+  /** The pool, made by `open()`: every query waits for that. */
+  get pool(): pg.Pool {
+    if (this.madePool === undefined) throw new Error('the PostgreSQL store is not open yet');
+    return this.madePool;
+  }
+
+  /** Loads the driver, creates the schema and applies migrations, once. */
   open(): Promise<void> {
     this.ready ??= (async () => {
+      const driver = await loadDriver();
+      this.madePool = new driver.Pool({
+        connectionString: this.url,
+        max: this.poolSize,
+        options: `-c search_path=${ident(this.schema)}`,
+        types: typesOf(driver),
+      });
+      // A connection that breaks while idle in the pool must not crash the process: the
+      // pool drops it and the next query opens another.
+      this.madePool.on('error', () => {});
       const client = await this.checkout();
       try {
         this.migration = await migrate(client, this.schema);
@@ -247,6 +266,7 @@ export class PgConnection {
     this.ending = true;
     await this.notice;
     this.afterCommit.clear();
-    await this.pool.end();
+    await this.ready?.catch(() => {});
+    await this.madePool?.end();
   }
 }

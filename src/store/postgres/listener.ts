@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadDriver } from './connection.ts';
 import { ident } from './sql.ts';
 
 const RETRY_MIN_MS = 100;
@@ -34,7 +35,9 @@ export class CommitListener {
 
   private async connect(missed: boolean): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url });
+    const driver = await loadDriver();
+    if (this.closed) return;
+    const client = new driver.Client({ connectionString: this.url });
     this.client = client;
     let lost = false;
     const onLost = () => {

@@ -1,7 +1,15 @@
 import { KilnError, type StoredError } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import type { JobState } from '../core/lifecycle.ts';
-import type { ArtifactInfo, BatchRecord, Job, LogEntry, Template } from '../core/model.ts';
+import type {
+  ArtifactInfo,
+  BatchRecord,
+  ChangeEvent,
+  Job,
+  LogEntry,
+  Template,
+} from '../core/model.ts';
+import type { ClaimedJob } from './store.ts';
 
 /**
  * The columns every job read selects, in this order. Rows come back as arrays, which
@@ -196,4 +204,56 @@ export function decodeCursor(cursor: string | null | undefined): string | null {
   if (!isId(id))
     throw new KilnError('INVALID_ARGUMENT', `cursor \`${cursor}\` is not one Kiln gave out`);
   return id;
+}
+
+/**
+ * One page of the feed from its job rows and batch rows (each in seq order): every event
+ * in seq order, a batch before the jobs of the same seq.
+ */
+export function feedEvents(jobs: JobRow[], batches: BatchRow[]): ChangeEvent[] {
+  const events: ChangeEvent[] = [];
+  let b = 0;
+  for (const j of jobs) {
+    const seq = jobRowSeq(j);
+    while (b < batches.length && batches[b]!.updated_seq <= seq) {
+      const row = batches[b++]!;
+      events.push({ kind: 'batch', seq: row.updated_seq, batch: toBatchRecord(row) });
+    }
+    events.push({ kind: 'job', seq, job: toJob(j) });
+  }
+  for (; b < batches.length; b++) {
+    events.push({ kind: 'batch', seq: batches[b]!.updated_seq, batch: toBatchRecord(batches[b]!) });
+  }
+  return events;
+}
+
+/**
+ * A claimed job as a row array, in the claim's column order (arrays convert faster than
+ * objects): rid, id, type, name, params, batch id, the attempt it starts, max attempts,
+ * checkpoint.
+ */
+export type ClaimRow = [
+  row: number,
+  id: string,
+  type: string,
+  name: string | null,
+  params: string,
+  batchId: string | null,
+  attempt: number,
+  maxAttempts: number,
+  checkpoint: string | null,
+];
+
+export function toClaimed(row: ClaimRow): ClaimedJob {
+  return {
+    row: row[0],
+    id: row[1],
+    type: row[2],
+    name: row[3],
+    params: JSON.parse(row[4]),
+    batchId: row[5],
+    attempt: row[6],
+    maxAttempts: row[7],
+    checkpoint: row[8] === null ? undefined : JSON.parse(row[8]),
+  };
 }

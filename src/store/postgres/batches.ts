@@ -1,21 +1,12 @@
-import { batchEtaMs, batchState } from '../../core/batch-state.ts';
-import type { JobState } from '../../core/lifecycle.ts';
-import type { Batch, BatchCounts, Page } from '../../core/model.ts';
-import { type BatchRow, decodeCursor, encodeCursor, toBatchRecord } from '../rows.ts';
+import type { Batch, Page } from '../../core/model.ts';
+import { type AggregateRow, toBatch } from '../batch-aggregates.ts';
+import { type BatchRow, decodeCursor, encodeCursor } from '../rows.ts';
 import type { PageRequest } from '../store.ts';
 import type { PgConnection } from './connection.ts';
 import { TX_SEQ } from './sql.ts';
 
-interface AggregateRow {
+interface BatchAggregateRow extends AggregateRow {
   batch_id: string;
-  state: JobState;
-  n: number;
-  progress: number;
-  tokens: number;
-  cost: number;
-  started: number | null;
-  finished: number | null;
-  seconds: number;
 }
 
 /*
@@ -30,53 +21,12 @@ const AGGREGATE = `SELECT batch_id, state, count(*) AS n, coalesce(sum(progress)
     THEN finished_at_ms - started_at_ms ELSE 0 END), 0)::float8 / 1000.0 AS seconds
 FROM jobs WHERE batch_id = ANY($1::text[]) GROUP BY batch_id, state`;
 
-function withAggregates(row: BatchRow, aggregates: AggregateRow[], nowMs: number): Batch {
-  const record = toBatchRecord(row);
-  const counts: BatchCounts = {
-    total: 0,
-    pending: 0,
-    running: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-  };
-  let doneUnits = 0;
-  let tokens = 0;
-  let cost = 0;
-  let seconds = 0;
-  let started: number | null = null;
-  let finished: number | null = null;
-  for (const a of aggregates) {
-    counts[a.state] = a.n;
-    counts.total += a.n;
-    // A finished job counts as fully done, whatever its last progress was.
-    doneUnits += a.state === 'pending' || a.state === 'running' ? a.progress : a.n;
-    tokens += a.tokens;
-    cost += a.cost;
-    seconds += a.seconds;
-    if (a.started !== null && (started === null || a.started < started)) started = a.started;
-    if (a.finished !== null && (finished === null || a.finished > finished)) finished = a.finished;
-  }
-  const state = batchState(counts, record.paused, record.cancelled);
-  const open = counts.pending + counts.running > 0;
-  return {
-    ...record,
-    state,
-    counts,
-    progress: counts.total === 0 ? 1 : doneUnits / counts.total,
-    usage: { tokens, costUsd: cost, seconds },
-    startedAt: started === null ? null : new Date(started),
-    finishedAt: open || finished === null ? null : new Date(finished),
-    etaMs: batchEtaMs(state, counts.total, doneUnits, started, nowMs),
-  };
-}
-
 async function withAllAggregates(c: PgConnection, rows: BatchRow[]): Promise<Batch[]> {
   if (rows.length === 0) return [];
-  const aggregates = await c.query<AggregateRow>(AGGREGATE, [rows.map((r) => r.id)]);
+  const aggregates = await c.query<BatchAggregateRow>(AGGREGATE, [rows.map((r) => r.id)]);
   const now = c.nowMs();
   return rows.map((r) =>
-    withAggregates(
+    toBatch(
       r,
       aggregates.filter((a) => a.batch_id === r.id),
       now,

@@ -1,3 +1,4 @@
+import { type ClaimRow, toClaimed } from '../rows.ts';
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -182,32 +183,6 @@ const PICK = `SELECT j.rid, j.type FROM jobs j WHERE ${DUE}
   ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $3 FOR UPDATE OF j SKIP LOCKED`;
 const CLAIM_PICKED = `UPDATE jobs ${claimSet('$3', '$4')}
   WHERE jobs.rid = ANY($2::bigint[]) AND jobs.state = 'pending' RETURNING ${CLAIMED}`;
-
-type ClaimRow = [
-  row: number,
-  id: string,
-  type: string,
-  name: string | null,
-  params: string,
-  batchId: string | null,
-  attempt: number,
-  maxAttempts: number,
-  checkpoint: string | null,
-];
-
-function toClaimed(row: ClaimRow): ClaimedJob {
-  return {
-    row: row[0],
-    id: row[1],
-    type: row[2],
-    name: row[3],
-    params: JSON.parse(row[4]),
-    batchId: row[5],
-    attempt: row[6],
-    maxAttempts: row[7],
-    checkpoint: row[8] === null ? undefined : JSON.parse(row[8]),
-  };
-}
 
 async function claim(c: PgConnection, tx: PgTx, req: ClaimRequest): Promise<ClaimedJob[]> {
   const limit = Math.floor(req.limit);

@@ -1,20 +1,8 @@
-import { batchEtaMs, batchState } from '../../core/batch-state.ts';
-import type { JobState } from '../../core/lifecycle.ts';
-import type { Batch, BatchCounts, Page } from '../../core/model.ts';
-import { type BatchRow, decodeCursor, encodeCursor, toBatchRecord } from '../rows.ts';
+import type { Batch, Page } from '../../core/model.ts';
+import { type AggregateRow, toBatch } from '../batch-aggregates.ts';
+import { type BatchRow, decodeCursor, encodeCursor } from '../rows.ts';
 import type { PageRequest } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
-
-interface AggregateRow {
-  state: JobState;
-  n: number;
-  progress: number;
-  tokens: number;
-  cost: number;
-  started: number | null;
-  finished: number | null;
-  seconds: number;
-}
 
 // One pass over the batch's jobs (index jobs_batch), grouped by state.
 const AGGREGATE = `SELECT state, count(*) AS n, total(progress) AS progress, total(usage_tokens) AS tokens,
@@ -24,44 +12,7 @@ const AGGREGATE = `SELECT state, count(*) AS n, total(progress) AS progress, tot
 FROM jobs WHERE batch_id = ? GROUP BY state`;
 
 function withAggregates(c: SqliteConnection, row: BatchRow, nowMs: number): Batch {
-  const record = toBatchRecord(row);
-  const counts: BatchCounts = {
-    total: 0,
-    pending: 0,
-    running: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-  };
-  let doneUnits = 0;
-  let tokens = 0;
-  let cost = 0;
-  let seconds = 0;
-  let started: number | null = null;
-  let finished: number | null = null;
-  for (const a of c.all<AggregateRow>(AGGREGATE, row.id)) {
-    counts[a.state] = a.n;
-    counts.total += a.n;
-    // A finished job counts as fully done, whatever its last progress was.
-    doneUnits += a.state === 'pending' || a.state === 'running' ? a.progress : a.n;
-    tokens += a.tokens;
-    cost += a.cost;
-    seconds += a.seconds;
-    if (a.started !== null && (started === null || a.started < started)) started = a.started;
-    if (a.finished !== null && (finished === null || a.finished > finished)) finished = a.finished;
-  }
-  const state = batchState(counts, record.paused, record.cancelled);
-  const open = counts.pending + counts.running > 0;
-  return {
-    ...record,
-    state,
-    counts,
-    progress: counts.total === 0 ? 1 : doneUnits / counts.total,
-    usage: { tokens, costUsd: cost, seconds },
-    startedAt: started === null ? null : new Date(started),
-    finishedAt: open || finished === null ? null : new Date(finished),
-    etaMs: batchEtaMs(state, counts.total, doneUnits, started, nowMs),
-  };
+  return toBatch(row, c.all<AggregateRow>(AGGREGATE, row.id), nowMs);
 }
 
 export function getBatch(c: SqliteConnection, id: string): Batch | null {

@@ -2,12 +2,11 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { ChangeEvent } from '../../core/model.ts';
 import {
   type BatchRow,
+  feedEvents,
   JOB_COLUMNS,
   JOB_TABLES,
   type JobRow,
   jobRowSeq,
-  toBatchRecord,
-  toJob,
 } from '../rows.ts';
 import type { FeedFilter } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
@@ -93,23 +92,6 @@ export function changesSince(
           ? c.all<BatchRow>(batchSql, afterSeq, upper)
           : c.all<BatchRow>(batchSql, afterSeq, upper, filter.batchId);
     }
-    const events: ChangeEvent[] = [];
-    let b = 0;
-    for (const j of jobs) {
-      const seq = jobRowSeq(j);
-      while (b < batches.length && batches[b]!.updated_seq <= seq) {
-        const row = batches[b++]!;
-        events.push({ kind: 'batch', seq: row.updated_seq, batch: toBatchRecord(row) });
-      }
-      events.push({ kind: 'job', seq, job: toJob(j) });
-    }
-    for (; b < batches.length; b++) {
-      events.push({
-        kind: 'batch',
-        seq: batches[b]!.updated_seq,
-        batch: toBatchRecord(batches[b]!),
-      });
-    }
-    return events;
+    return feedEvents(jobs, batches);
   });
 }

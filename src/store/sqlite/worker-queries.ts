@@ -1,4 +1,5 @@
 import type { SQLInputValue } from 'node:sqlite';
+import { type ClaimRow, toClaimed } from '../rows.ts';
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -327,33 +328,6 @@ WHERE ${due(typeCount)} ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT ${lim
 function claimRows(count: number): string {
   const rows = Array.from({ length: count }, (_, i) => `?${i + 5}`).join(', ');
   return `UPDATE jobs ${CLAIM_SET} WHERE rid IN (${rows}) AND state = 'pending'`;
-}
-
-/** A picked row as an array, in pickDue's column order (arrays convert faster than objects). */
-type ClaimRow = [
-  row: number,
-  id: string,
-  type: string,
-  name: string | null,
-  params: string,
-  batchId: string | null,
-  attempt: number,
-  maxAttempts: number,
-  checkpoint: string | null,
-];
-
-function toClaimed(row: ClaimRow): ClaimedJob {
-  return {
-    row: row[0],
-    id: row[1],
-    type: row[2],
-    name: row[3],
-    params: JSON.parse(row[4]),
-    batchId: row[5],
-    attempt: row[6],
-    maxAttempts: row[7],
-    checkpoint: row[8] === null ? undefined : JSON.parse(row[8]),
-  };
 }
 
 /**

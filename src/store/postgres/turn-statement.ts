@@ -1,3 +1,4 @@
+import { type ClaimRow, toClaimed } from '../rows.ts';
 import type {
   ClaimedJob,
   Fence,
@@ -70,22 +71,12 @@ k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner
   RETURNING jobs.rid, jobs.attempt, jobs.id, jobs.type, jobs.name,
     (SELECT q.params FROM job_params q WHERE q.rid = jobs.rid) AS params, jobs.batch_id,
     jobs.max_attempts, jobs.checkpoint)
-SELECT 'f', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM f
-UNION ALL SELECT 'c', rid, attempt, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL FROM c
-UNION ALL SELECT 'k', rid, attempt, id, type, name, params, batch_id, max_attempts, checkpoint FROM k`;
+SELECT 'f', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM f
+UNION ALL SELECT 'c', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM c
+UNION ALL SELECT 'k', rid, id, type, name, params, batch_id, attempt, max_attempts, checkpoint FROM k`;
 
-type TurnRow = [
-  kind: 'f' | 'c' | 'k',
-  rid: number,
-  attempt: number,
-  id: string,
-  type: string,
-  name: string | null,
-  params: string,
-  batchId: string | null,
-  maxAttempts: number,
-  checkpoint: string | null,
-];
+/** A written row ('f' flushed, 'c' completed: rid and attempt) or a claimed one ('k'). */
+type TurnRow = ['f' | 'c' | 'k', ...ClaimRow];
 
 type Completion = Extract<Settle, { kind: 'complete' }>;
 
@@ -179,20 +170,9 @@ export async function turnInOneStatement(c: PgConnection, input: TurnInput): Pro
   const written = { f: new Set<string>(), c: new Set<string>() };
   const claimed: ClaimedJob[] = [];
   for (const r of rows) {
-    if (r[0] === 'f' || r[0] === 'c') written[r[0]].add(`${r[1]}:${r[2]}`);
-    else {
-      claimed.push({
-        row: r[1],
-        attempt: r[2],
-        id: r[3],
-        type: r[4],
-        name: r[5],
-        params: JSON.parse(r[6]),
-        batchId: r[7],
-        maxAttempts: r[8],
-        checkpoint: r[9] === null ? undefined : JSON.parse(r[9]),
-      });
-    }
+    const [kind, ...row] = r;
+    if (kind === 'k') claimed.push(toClaimed(row));
+    else written[kind].add(`${row[0]}:${row[6]}`);
   }
   if (rows.length > 0) c.announceCommit();
   const settled = completions.map((s) => written.c.has(key(s.fence)));

@@ -80,6 +80,10 @@ export class Kiln {
       typeof options.store === 'object'
         ? options.store
         : openStore(options.store, options.durability ? { durability: options.durability } : {});
+    // Connect and migrate now (SQLite already did, opening its file): a store that cannot
+    // be reached fails here rather than at first use, and processes started side by side
+    // (a worker, a watcher) find the tables there.
+    await store.schemaVersion();
     const kiln = new Kiln(store);
     for (const def of options.jobs ?? []) kiln.define(def);
     for (const t of options.templates ?? []) {

@@ -172,6 +172,8 @@ function noteLines(
 
 type Trace = {
   trace?: string;
+  /** When the write began (Date.now() in the worker). */
+  at?: number;
   id?: string;
   attempt?: number;
   ok?: boolean;
@@ -237,6 +239,7 @@ async function zombieScenario(wakeWhile: 'completed' | 'running') {
   // Wake the zombie and let its handler run to the end: progress, log, artifact, result.
   writeFileSync(releaseFile, '');
   const linesBeforeWake = a.lines.length;
+  const wokeAt = Date.now();
   a.child.kill('SIGCONT');
   await waitFor(() => noteLines(log).some((n) => n.event === 'return' && n.pid === a.pid), {
     what: 'the zombie handler to return',
@@ -252,11 +255,12 @@ async function zombieScenario(wakeWhile: 'completed' | 'running') {
       .map((n) => `${n.event} ${n.detail}`),
   ).toEqual(['start ', 'released ', 'artifact LEASE_LOST', 'return ']);
   // Every write of attempt 1 that reached the store after the wake-up was refused.
+  // (A write that began before the freeze but printed its line after the wake is not one.)
   const late = a.lines
     .slice(linesBeforeWake)
     .map((l) => JSON.parse(l) as Trace)
-    .filter((t) => t.trace);
-  expect(late.filter((t) => t.trace === 'artifact')).toEqual([
+    .filter((t) => t.trace && t.at! >= wokeAt);
+  expect(late.filter((t) => t.trace === 'artifact').map(({ at: _at, ...rest }) => rest)).toEqual([
     { trace: 'artifact', id: job.id, attempt: 1, name: 'out.txt', ok: false },
   ]);
   for (const t of late.filter((x) => x.trace === 'turn')) {

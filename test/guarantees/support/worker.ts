@@ -29,10 +29,14 @@ const store: Store = openStore(url!);
 if (extra.trace) {
   const turn = store.turn.bind(store);
   store.turn = async (input) => {
+    // When the write began: a process frozen after a commit but before its trace line
+    // prints that line on waking, and the line must not pass for a write made after it.
+    const at = Date.now();
     const result = await turn(input);
     if (input.flushes.length > 0 || input.settles.length > 0) {
       print({
         trace: 'turn',
+        at,
         flushes: input.flushes.map((f) => ({
           id: f.fence.id,
           attempt: f.fence.attempt,
@@ -52,8 +56,9 @@ if (extra.trace) {
   };
   const writeArtifact = store.writeArtifact.bind(store);
   store.writeArtifact = async (fence, name, data, contentType) => {
+    const at = Date.now();
     const ok = await writeArtifact(fence, name, data, contentType);
-    print({ trace: 'artifact', id: fence.id, attempt: fence.attempt, name, ok });
+    print({ trace: 'artifact', at, id: fence.id, attempt: fence.attempt, name, ok });
     return ok;
   };
 }

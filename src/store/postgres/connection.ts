@@ -198,23 +198,6 @@ export class PgConnection {
     }
   }
 
-  /** Runs `fn` in one REPEATABLE READ, read-only transaction: one snapshot throughout. */
-  async read<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    await this.open();
-    const client = await this.checkout();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      client.release(true);
-      throw error;
-    }
-  }
-
   /**
    * Announces a commit that changed the feed: to this process's listeners at once, and to
    * other processes with a NOTIFY sent after the commit, in a statement of its own.

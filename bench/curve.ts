@@ -115,7 +115,6 @@ async function curve(kind: BenchStore, max: number): Promise<Point[]> {
   const sizes = [0, 10_000, 100_000, max].filter((n, i, all) => n <= max && all.indexOf(n) === i);
   return withBenchStore(kind, 'curve', async (url) => {
     const kiln = await Kiln.open({ store: url, jobs: [noop] });
-    await kiln.jobs.list({ limit: 1 }); // the PostgreSQL store migrates on first use
     const points: Point[] = [];
     try {
       let have = 0;

@@ -101,7 +101,7 @@ test('a transaction that commits after a younger one is still read, by the feed 
 test('an open transaction of another application on the server does not hold the feed back', async () => {
   const t = await open({ jobs: testJobs });
   const schema = new URL(t.url).searchParams.get('schema')!;
-  await t.kiln.jobs.list({ limit: 1 }); // the store creates its schema on first use
+  // Kiln.open created the schema and its tables.
   const other = await connect(schema);
   // Another application's long transaction that has written (so it has an id, older
   // than anything Kiln writes next), in the same database.

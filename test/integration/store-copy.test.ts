@@ -3,7 +3,6 @@
  * PostgreSQL both ways), and `kiln migrate`: the copy's change log, what it does to a
  * target's templates, its refusals, and both commands as child processes.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -18,6 +17,7 @@ import {
   gridTemplate,
   recordJob,
 } from '../support/copy-fixture.ts';
+import { type Finished, runNode } from '../support/helpers.ts';
 import { FAST_WORKER, rejection, waitForJob } from '../support/library.ts';
 import { newTestStore, type TestStore } from '../support/stores.ts';
 
@@ -105,26 +105,10 @@ test('a copy whose source lost an artifact file fails and says which', async () 
 
 const BIN = fileURLToPath(new URL('../../bin/kiln.ts', import.meta.url));
 
-function kiln(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  cleanups.push(() => {
-    child.kill('SIGKILL');
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+function kiln(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  const run = runNode([BIN, ...args], env);
+  cleanups.push(run.kill);
+  return run.done;
 }
 
 test('kiln migrate creates or upgrades a store, says its version, and refuses a newer one', async () => {

@@ -6,7 +6,6 @@
  * jobs, a non-empty target), an interrupted copy, a source that changes during the
  * copy, and the command itself as a child process.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
@@ -19,7 +18,7 @@ import {
   orphan,
   recordJob,
 } from '../support/copy-fixture.ts';
-import { waitFor } from '../support/helpers.ts';
+import { type Finished, runNode, waitFor } from '../support/helpers.ts';
 import { rejection } from '../support/library.ts';
 import { newTestStore, type StoreKind, TEST_PG_URL, type TestStore } from '../support/stores.ts';
 
@@ -169,20 +168,10 @@ test.each(DIRECTIONS)(
 
 const BIN = fileURLToPath(new URL('../../bin/kiln.ts', import.meta.url));
 
-function kiln(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  cleanups.push(() => {
-    child.kill('SIGKILL');
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+function kiln(args: string[]): Promise<Finished> {
+  const run = runNode([BIN, ...args]);
+  cleanups.push(run.kill);
+  return run.done;
 }
 
 test('kiln copy, the command: SQLite to PostgreSQL with progress on stderr; a second run is refused', async () => {

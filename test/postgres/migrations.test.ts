@@ -3,8 +3,8 @@
  * at once (postgres/migrations.ts: an advisory lock named after the schema): each
  * migration is applied exactly once, and every opener ends up on the same version.
  */
-import { spawn } from 'node:child_process';
 import { afterEach, expect, test } from 'vitest';
+import { type Finished, runNode } from '../support/helpers.ts';
 import { newTestStore, type TestStore } from '../support/stores.ts';
 
 const stores: TestStore[] = [];
@@ -13,25 +13,15 @@ afterEach(async (context) => {
   for (const s of stores.splice(0)) await s.cleanup(failed);
 });
 
-/** A process that opens the store, reads it once, and prints what it applied. */
-function opener(url: string): Promise<{ code: number | null; out: string }> {
+/** A process that opens the store, reads its version, and prints what it applied. */
+function opener(url: string): Promise<Finished> {
   const script = `
     import { openStore } from ${JSON.stringify(new URL('../../src/store/open.ts', import.meta.url).href)};
     const store = openStore(process.argv[1]);
     const version = await store.schemaVersion();
     console.log(JSON.stringify(version));
     await store.close();`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
+  return runNode(['--input-type=module', '-e', script, url]).done;
 }
 
 test('four processes opening a schema at once apply each migration exactly once', async () => {
@@ -48,7 +38,7 @@ test('four processes opening a schema at once apply each migration exactly once'
   );
   const results = await Promise.all(Array.from({ length: 4 }, () => opener(store.url)));
   for (const r of results) expect(r.code).toBe(0);
-  const versions = results.map((r) => JSON.parse(r.out) as { applied: number[]; version: number });
+  const versions = results.map((r) => JSON.parse(r.stdout) as { applied: number[]; version: number });
   // Between them they applied every migration once; each ends on the newest version.
   const applied = versions.flatMap((v) => v.applied).sort((a, b) => a - b);
   const rows = await store.query<{ version: number }>(

@@ -91,6 +91,43 @@ export function spawnScript(
   return { child, pid: child.pid!, ready, exited, lines };
 }
 
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs this Node (24) with `args` to the end and collects its output. The child is
+ * killed if the test process exits first; `kill()` ends it sooner (a test's cleanup).
+ */
+export function runNode(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { done: Promise<Finished>; kill: () => void } {
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<Finished>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      live.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { done, kill: () => child.kill('SIGKILL') };
+}
+
 const WORKER = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
 /** A worker process on `url` running the test job types. */

@@ -38,7 +38,9 @@ test('four processes opening a schema at once apply each migration exactly once'
   );
   const results = await Promise.all(Array.from({ length: 4 }, () => opener(store.url)));
   for (const r of results) expect(r.code).toBe(0);
-  const versions = results.map((r) => JSON.parse(r.stdout) as { applied: number[]; version: number });
+  const versions = results.map(
+    (r) => JSON.parse(r.stdout) as { applied: number[]; version: number },
+  );
   // Between them they applied every migration once; each ends on the newest version.
   const applied = versions.flatMap((v) => v.applied).sort((a, b) => a - b);
   const rows = await store.query<{ version: number }>(

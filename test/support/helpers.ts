@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { KilnError } from '../../src/core/errors.ts';
 
 /** A fresh store URL in its own temporary folder; `cleanup()` removes the folder. */
 export function tempStore(): { url: string; dir: string; path: string; cleanup: () => void } {
@@ -137,4 +138,14 @@ export function spawnWorker(url: string, options: Record<string, unknown> = {}):
 
 export function supportFile(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
+}
+
+/** The code of the KilnError `fn` throws, 'not a KilnError' for another error, or undefined. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof KilnError ? error.code : 'not a KilnError';
+  }
+  return undefined;
 }

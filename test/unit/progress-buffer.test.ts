@@ -1,17 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { KilnError } from '../../src/core/errors.ts';
 import { ProgressBuffer } from '../../src/worker/progress-buffer.ts';
+import { codeOf } from '../support/helpers.ts';
 
 const fence = { id: 'job-1', attempt: 1, owner: 'w-1', row: 1 };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof KilnError ? error.code : 'not a KilnError';
-  }
-  return undefined;
-}
 
 describe('ProgressBuffer', () => {
   test('nothing reported: take() returns undefined', () => {

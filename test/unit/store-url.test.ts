@@ -1,16 +1,7 @@
 /** Store URLs: which store they open, and Kiln's own parameters of a PostgreSQL URL. */
 import { describe, expect, test } from 'vitest';
-import { KilnError } from '../../src/index.ts';
 import { parsePostgresUrl } from '../../src/store/open.ts';
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof KilnError ? error.code : 'not a KilnError';
-  }
-  return undefined;
-};
+import { codeOf } from '../support/helpers.ts';
 
 describe('parsePostgresUrl', () => {
   test('takes the schema (default kiln) and the pool size off the URL, and leaves the rest to the driver', () => {
@@ -30,8 +21,10 @@ describe('parsePostgresUrl', () => {
       ).toBe('INVALID_STORE_URL');
     }
     for (const bad of ['0', '101', '2.5', 'many']) {
-      expect(code(() => parsePostgresUrl(`postgres://h/db?pool=${bad}`))).toBe('INVALID_STORE_URL');
+      expect(codeOf(() => parsePostgresUrl(`postgres://h/db?pool=${bad}`))).toBe(
+        'INVALID_STORE_URL',
+      );
     }
-    expect(code(() => parsePostgresUrl('postgres://h:port/db'))).toBe('INVALID_STORE_URL');
+    expect(codeOf(() => parsePostgresUrl('postgres://h:port/db'))).toBe('INVALID_STORE_URL');
   });
 });

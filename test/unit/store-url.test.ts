@@ -17,7 +17,7 @@ describe('parsePostgresUrl', () => {
   test('refuses schemas that are not plain identifiers, and pool sizes out of range', () => {
     for (const bad of ['a-b', '1abc', 'x;drop', `s${'x'.repeat(41)}`, '']) {
       expect(
-        code(() => parsePostgresUrl(`postgres://h/db?schema=${encodeURIComponent(bad)}`)),
+        codeOf(() => parsePostgresUrl(`postgres://h/db?schema=${encodeURIComponent(bad)}`)),
       ).toBe('INVALID_STORE_URL');
     }
     for (const bad of ['0', '101', '2.5', 'many']) {

@@ -207,6 +207,25 @@ export function decodeCursor(cursor: string | null | undefined): string | null {
 }
 
 /**
+ * A page of feed rows (in seq order, at most `limit`) cut so it never ends inside a seq
+ * group: a reader resumes after the last seq it saw, so a group split across two pages
+ * would lose its rest. A full page drops its last group (`upToSeq` is the seq before
+ * it); a full page that is one group only is a group larger than a page (`wholeGroup`:
+ * read it whole, up to that seq). A page that is not full is complete as it is.
+ */
+export function cutAtGroup(
+  rows: JobRow[],
+  limit: number,
+): { rows: JobRow[]; upToSeq: number | null; wholeGroup: number | null } {
+  if (rows.length < limit || limit <= 0) return { rows, upToSeq: null, wholeGroup: null };
+  const boundary = jobRowSeq(rows[rows.length - 1]!);
+  const whole = rows.filter((r) => jobRowSeq(r) < boundary);
+  return whole.length > 0
+    ? { rows: whole, upToSeq: boundary - 1, wholeGroup: null }
+    : { rows: [], upToSeq: boundary, wholeGroup: boundary };
+}
+
+/**
  * One page of the feed from its job rows and batch rows (each in seq order): every event
  * in seq order, a batch before the jobs of the same seq.
  */

@@ -1,12 +1,12 @@
 import type { ChangeEvent } from '../../core/model.ts';
 import {
   type BatchRow,
+  cutAtGroup,
   feedEvents,
   JOB_COLUMN_NAMES,
   JOB_COLUMNS,
   JOB_TABLES,
   type JobRow,
-  jobRowSeq,
 } from '../rows.ts';
 import type { FeedFilter } from '../store.ts';
 import type { PgConnection } from './connection.ts';
@@ -85,25 +85,18 @@ export async function changesSince(
     name,
   );
   const horizon = rows[0]![0];
-  let jobs: JobRow[] = rows[0]![1] === null ? [] : rows.map((r) => r.slice(1));
-  let upperSeq = horizon - 1;
-  if (jobs.length === limit && limit > 0) {
-    const boundary = jobRowSeq(jobs[jobs.length - 1]!);
-    const whole = jobs.filter((j) => jobRowSeq(j) < boundary);
-    if (whole.length > 0) {
-      jobs = whole;
-      upperSeq = boundary - 1;
-    } else {
-      // One transaction changed more rows than the page holds: return it whole. It is
-      // below the horizon, so it had committed, and a later snapshot sees all of it.
-      const g = jobWhere(filter, 2);
-      jobs = await c.tuples<JobRow>(
-        `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.updated_seq = $1${g.sql} ORDER BY j.rid`,
-        [boundary, ...g.params],
-      );
-      upperSeq = boundary;
-    }
+  const page = cutAtGroup(rows[0]![1] === null ? [] : rows.map((r) => r.slice(1)), limit);
+  let jobs = page.rows;
+  if (page.wholeGroup !== null) {
+    // One transaction changed more rows than a page holds: it is read whole. It is below
+    // the horizon, so it had committed, and a later snapshot sees all of it.
+    const g = jobWhere(filter, 2);
+    jobs = await c.tuples<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.updated_seq = $1${g.sql} ORDER BY j.rid`,
+      [page.wholeGroup, ...g.params],
+    );
   }
+  const upperSeq = page.upToSeq ?? horizon - 1;
   let batches: BatchRow[] = [];
   if (filter.jobId === undefined && upperSeq > afterSeq) {
     batches =

@@ -2,11 +2,11 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { ChangeEvent } from '../../core/model.ts';
 import {
   type BatchRow,
+  cutAtGroup,
   feedEvents,
   JOB_COLUMNS,
   JOB_TABLES,
   type JobRow,
-  jobRowSeq,
 } from '../rows.ts';
 import type { FeedFilter } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
@@ -66,20 +66,13 @@ export function changesSince(
 ): ChangeEvent[] {
   return c.read(() => {
     const q = jobQueries(filter);
-    let jobs = c.tuples<JobRow>(q.page, ...q.params, afterSeq, limit);
-    let upperSeq = Number.POSITIVE_INFINITY;
-    if (jobs.length === limit && limit > 0) {
-      const boundary = jobRowSeq(jobs[jobs.length - 1]!);
-      const whole = jobs.filter((j) => jobRowSeq(j) < boundary);
-      if (whole.length > 0) {
-        jobs = whole;
-        upperSeq = boundary - 1;
-      } else {
-        // One transaction changed more rows than the page holds: return it whole.
-        jobs = c.tuples<JobRow>(q.group, ...q.params, boundary);
-        upperSeq = boundary;
-      }
-    }
+    const page = cutAtGroup(c.tuples<JobRow>(q.page, ...q.params, afterSeq, limit), limit);
+    // One transaction changed more rows than a page holds: it is read whole.
+    const jobs =
+      page.wholeGroup === null
+        ? page.rows
+        : c.tuples<JobRow>(q.group, ...q.params, page.wholeGroup);
+    const upperSeq = page.upToSeq ?? Number.POSITIVE_INFINITY;
     let batches: BatchRow[] = [];
     if (filter.jobId === undefined) {
       const batchSql =

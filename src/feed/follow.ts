@@ -23,6 +23,22 @@ export async function* followFeed(
   stopped: () => boolean,
   signal?: AbortSignal,
 ): AsyncGenerator<ChangeEvent, void, undefined> {
+  for await (const page of followFeedPages(store, filter, afterSeq, stopped, signal)) {
+    yield* page;
+  }
+}
+
+/**
+ * The same, a page at a time. A page never ends inside one transaction's group of
+ * changes, so a consumer that publishes whole pages never shows half a transaction.
+ */
+export async function* followFeedPages(
+  store: Store,
+  filter: FeedFilter,
+  afterSeq: number,
+  stopped: () => boolean,
+  signal?: AbortSignal,
+): AsyncGenerator<ChangeEvent[], void, undefined> {
   let cursor = afterSeq;
   let unreadableSince: number | undefined;
   let woken = true;
@@ -61,7 +77,7 @@ export async function* followFeed(
           break;
         }
         if (events.length === 0) break;
-        for (const event of events) yield event;
+        yield events;
         cursor = events[events.length - 1]!.seq;
         if (events.length < PAGE) break;
       }

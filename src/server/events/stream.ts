@@ -1,0 +1,220 @@
+import type { Batch, ChangeEvent, Job } from '../../core/model.ts';
+import type { Store } from '../../store/store.ts';
+import type { FeedHub, Interest } from './hub.ts';
+import { entryJson, type RingEntry } from './ring.ts';
+import { frame, KEEP_ALIVE, retryFrame } from './sse.ts';
+
+export interface StreamOptions {
+  interest: Interest;
+  /** Resume after this feed position (Last-Event-ID): no snapshot, no gap, no duplicate. */
+  after: number | undefined;
+  keepAliveMs: number;
+  retryMs: number;
+}
+
+/** Events written per pull at most; a pull never ends inside one transaction's changes. */
+const CHUNK = 500;
+/** How long a store that cannot be read is retried before the stream ends (client resumes). */
+const UNREADABLE_MS = 60_000;
+
+const encoder = new TextEncoder();
+
+/**
+ * One client's event stream, produced only as fast as the client reads (the HTTP layer
+ * pulls a chunk when the socket has drained): a slow client costs no memory beyond one
+ * chunk. It starts with a snapshot (or, resuming, right after the client's position),
+ * reads from the store until it reaches the hub's ring, then from the ring. A client
+ * that falls behind the ring goes back to reading the store, where a row's latest
+ * state stands for all its changes since (the feed coalesces by itself).
+ *
+ * Ids: an event's `id` is its feed position, and only the client's last event of each
+ * transaction carries it, so a client cut off in the middle of one transaction's
+ * changes resumes before that transaction and gets all of it, never a part.
+ */
+export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<Uint8Array> {
+  const store = hub.store;
+  const { interest } = opts;
+  let release: (() => void) | undefined;
+  let cursor = opts.after ?? 0;
+  let mode: 'start' | 'store' | 'ring' = 'start';
+  let ringIndex = 0;
+  let unreadableSince: number | undefined;
+  let snapshot: AsyncGenerator<string, void, undefined> | undefined;
+
+  const wants = (e: RingEntry): boolean =>
+    interest.jobId !== undefined
+      ? e.jobId === interest.jobId
+      : interest.batchId === undefined || e.batchId === interest.batchId;
+
+  /** Frames for feed events read from the store (batches become their aggregates). */
+  const storeFrames = async (events: ChangeEvent[]): Promise<string> => {
+    let out = '';
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const last = i === events.length - 1 || events[i + 1]!.seq !== e.seq;
+      const id = last ? e.seq : undefined;
+      if (e.kind === 'job') out += frame('job', JSON.stringify(e.job), id);
+      else {
+        const batch = await store.getBatch(e.batch.id);
+        if (batch !== null) out += frame('batch', JSON.stringify(batch), id);
+      }
+    }
+    return out;
+  };
+
+  const fromStore = async (): Promise<string> => {
+    const safe = await store.currentSeq();
+    const events = await store.changesSince(cursor, interest, CHUNK);
+    if (events.length > 0) {
+      const out = await storeFrames(events);
+      cursor = events[events.length - 1]!.seq;
+      return out;
+    }
+    // Nothing for this client up to `safe`: join the ring if it holds what comes next.
+    cursor = Math.max(cursor, safe);
+    const ring = hub.ring;
+    if (ring !== undefined && cursor >= ring.floor) {
+      mode = 'ring';
+      ringIndex = ring.indexAfter(cursor);
+      return '';
+    }
+    await hub.waitForNews(50);
+    return '';
+  };
+
+  const fromRing = async (): Promise<string> => {
+    const ring = hub.ring;
+    if (ring === undefined || !ring.holds(ringIndex)) {
+      mode = 'store'; // fell behind the ring (or the follower restarted)
+      return '';
+    }
+    const entries = ring.from(ringIndex, CHUNK);
+    // Extend to the end of the last transaction's changes: a pull never splits one.
+    let more = ring.from(ringIndex + entries.length, CHUNK);
+    while (more.length > 0 && entries.length > 0) {
+      const tail = entries[entries.length - 1]!;
+      const k = more.findIndex((e) => !e.change || e.seq !== tail.seq);
+      if (k === 0) break;
+      entries.push(...(k === -1 ? more : more.slice(0, k)));
+      if (k !== -1) break;
+      more = ring.from(ringIndex + entries.length, CHUNK);
+    }
+    if (entries.length === 0) {
+      await hub.waitForNews(opts.keepAliveMs);
+      return ring.end === ringIndex && hub.ring === ring ? KEEP_ALIVE : '';
+    }
+    ringIndex = entries[entries.length - 1]!.index + 1;
+    let out = '';
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!e.change) {
+        if (wants(e)) out += frame(e.event, entryJson(e));
+        continue;
+      }
+      if (e.seq <= cursor) continue; // the client had it already (snapshot or store)
+      if (!wants(e)) continue;
+      // The id goes on this client's last event of the transaction.
+      let last = true;
+      for (
+        let k = i + 1;
+        k < entries.length && entries[k]!.change && entries[k]!.seq === e.seq;
+        k++
+      ) {
+        if (wants(entries[k]!)) {
+          last = false;
+          break;
+        }
+      }
+      out += frame(e.event, entryJson(e), last ? e.seq : undefined);
+    }
+    const lastChange = entries.findLast((e) => e.change);
+    if (lastChange !== undefined && lastChange.seq > cursor) cursor = lastChange.seq;
+    return out;
+  };
+
+  const start = async (): Promise<string> => {
+    release = await hub.subscribe(interest);
+    mode = 'store';
+    if (opts.after !== undefined) {
+      // Resuming: the batch's aggregate as it is now, then every change after `after`.
+      const batch = interest.batchId === undefined ? null : await store.getBatch(interest.batchId);
+      return retryFrame(opts.retryMs) + (batch ? frame('batch', JSON.stringify(batch)) : '');
+    }
+    // The snapshot is read after its position: changes after it come next, so nothing
+    // is missed (a row changed in between comes again, with its later seq).
+    cursor = await store.currentSeq();
+    snapshot = snapshotFrames(store, interest);
+    return retryFrame(opts.retryMs);
+  };
+
+  const next = async (): Promise<string> => {
+    if (mode === 'start') return start();
+    if (snapshot !== undefined) {
+      const r = await snapshot.next();
+      if (!r.done) return r.value;
+      snapshot = undefined;
+      return frame('snapshot', JSON.stringify({ position: cursor }), cursor);
+    }
+    return mode === 'store' ? fromStore() : fromRing();
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          let text: string;
+          try {
+            text = await next();
+            unreadableSince = undefined;
+          } catch (error) {
+            unreadableSince ??= Date.now();
+            if (Date.now() - unreadableSince > UNREADABLE_MS) throw error;
+            await hub.waitForNews(1_000);
+            continue;
+          }
+          if (hub.isClosed) {
+            release?.();
+            controller.close();
+            return;
+          }
+          if (text.length > 0) {
+            controller.enqueue(encoder.encode(text));
+            return;
+          }
+        }
+      },
+      cancel() {
+        release?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** The current state: the job, or the batch's aggregate and its jobs, or recent batches. */
+async function* snapshotFrames(
+  store: Store,
+  interest: Interest,
+): AsyncGenerator<string, void, undefined> {
+  if (interest.jobId !== undefined) {
+    const job = await store.getJob(interest.jobId);
+    if (job !== null) yield frame('job', JSON.stringify(job));
+    return;
+  }
+  if (interest.batchId !== undefined) {
+    const batch = await store.getBatch(interest.batchId);
+    if (batch !== null) yield frame('batch', JSON.stringify(batch));
+    let cursor: string | null = null;
+    do {
+      const page: { items: Job[]; nextCursor: string | null } = await store.listJobs(
+        { batchId: interest.batchId },
+        { limit: CHUNK, cursor },
+      );
+      yield page.items.map((j) => frame('job', JSON.stringify(j))).join('');
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return;
+  }
+  const batches: { items: Batch[] } = await store.listBatches({ limit: 100, cursor: null });
+  yield batches.items.map((b) => frame('batch', JSON.stringify(b))).join('');
+}

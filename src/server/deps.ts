@@ -16,7 +16,16 @@ export interface ServerDeps {
   log: Logger;
   /** The worker embedded in this server process, if any (its events feed /metrics). */
   worker: Worker | undefined;
+  /**
+   * Aborts when the server starts shutting down. Long-lived responses (the event
+   * stream) end themselves on it, so that in-flight requests can drain and the process
+   * can exit; short requests simply finish. Absent: the server is never closed (tests).
+   */
+  closing?: AbortSignal;
 }
+
+/** The default body limit: 1 MiB, plenty for a batch of a few thousand jobs. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** A logger that writes one JSON line per event to a stream (stderr by default). */
 export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
@@ -26,3 +35,6 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logg
     );
   };
 }
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = () => {};

@@ -1,0 +1,39 @@
+/**
+ * Bearer-token auth for every route but /healthz. Both sides are hashed before the
+ * comparison, so `timingSafeEqual` compares equal lengths and the time taken says
+ * nothing about the token, not even its length. The token is never logged.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { KilnError } from '../core/errors.ts';
+import type { ErrorBody } from './errors.ts';
+
+/** Paths anyone may read: a load balancer's liveness probe has no token. */
+const OPEN_PATHS = new Set(['/healthz']);
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return match?.[1];
+}
+
+export function bearerAuth(token: string | undefined): MiddlewareHandler {
+  if (token === undefined) return async (_c, next) => next();
+  const expected = digest(token);
+  return async (c, next) => {
+    if (OPEN_PATHS.has(c.req.path)) return next();
+    const presented = bearerToken(c.req.header('authorization'));
+    if (presented !== undefined && timingSafeEqual(expected, digest(presented))) return next();
+    const error = new KilnError(
+      'UNAUTHORIZED',
+      presented === undefined
+        ? 'this server needs `Authorization: Bearer <token>`'
+        : 'the bearer token is not valid',
+    );
+    return c.json({ error: error.toJSON() } satisfies ErrorBody, 401, {
+      'WWW-Authenticate': presented === undefined ? 'Bearer' : 'Bearer error="invalid_token"',
+    });
+  };
+}

@@ -1,0 +1,113 @@
+/** /api/batches: create (a list, or a template over a grid), list, read, act on one. */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { CreateBatchInput } from '../../kiln.ts';
+import type { ServerDeps } from '../deps.ts';
+import {
+  BatchPageSchema,
+  BatchSchema,
+  type CreateBatchRequest,
+  CreateBatchSchema,
+  errors,
+  IdParam,
+  json,
+  jsonBody,
+  ListBatchesQuery,
+} from '../schemas/index.ts';
+import { batchId, defined, findBatch, runAtOf } from './lookup.ts';
+import { batchBody, pageBody } from './wire.ts';
+
+const tags = ['batches'];
+
+const create = createRoute({
+  method: 'post',
+  path: '/api/batches',
+  tags,
+  summary: 'Create a batch from a list of jobs, or from a template over a grid',
+  request: { body: jsonBody(CreateBatchSchema) },
+  responses: {
+    201: json(BatchSchema, 'The batch, its jobs enqueued (all or none)'),
+    ...errors(400, 401, 404, 413, 415),
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/api/batches',
+  tags,
+  summary: 'List batches, newest first',
+  request: { query: ListBatchesQuery },
+  responses: { 200: json(BatchPageSchema, 'A page of batches'), ...errors(400, 401) },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/api/batches/{id}',
+  tags,
+  summary: 'One batch with its aggregate: counts, progress, usage, ETA',
+  request: { params: IdParam },
+  responses: { 200: json(BatchSchema, 'The batch'), ...errors(401, 404) },
+});
+
+const ACTIONS = {
+  pause: 'Pause: no new claims for its jobs; running ones finish',
+  resume: 'Resume a paused batch',
+  cancel: 'Cancel its pending and running jobs',
+  'retry-failed': 'Retry its failed jobs, each with a fresh attempt budget',
+} as const;
+
+const action = (verb: keyof typeof ACTIONS) =>
+  createRoute({
+    method: 'post',
+    path: `/api/batches/{id}/${verb}`,
+    tags,
+    summary: ACTIONS[verb],
+    request: { params: IdParam },
+    responses: { 200: json(BatchSchema, 'The batch after the action'), ...errors(401, 404) },
+  });
+
+/** The request body as the facade takes it: one of its two forms, nothing undefined. */
+function createInput(body: CreateBatchRequest): CreateBatchInput {
+  const common = defined({
+    name: body.name,
+    metadata: body.metadata,
+    priority: body.priority,
+    runAt: runAtOf(body.runAt),
+  });
+  if (body.template !== undefined) {
+    return {
+      ...common,
+      ...defined({ template: body.template, grid: body.grid, params: body.params }),
+    };
+  }
+  const jobs = (body.jobs ?? []).map((j) => ({ ...defined(j), params: j.params ?? {} }));
+  return { ...common, jobs };
+}
+
+export function registerBatchRoutes(app: OpenAPIHono, { kiln }: ServerDeps): void {
+  app.openapi(create, async (c) => {
+    const batch = await kiln.batches.create(createInput(c.req.valid('json')));
+    return c.json(batchBody(batch), 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    const page = await kiln.batches.list(defined({ limit: q.limit ?? 100, cursor: q.cursor }));
+    return c.json(pageBody(page, batchBody), 200);
+  });
+
+  app.openapi(get, async (c) =>
+    c.json(batchBody(await findBatch(kiln, c.req.valid('param').id)), 200),
+  );
+
+  const act = {
+    pause: kiln.batches.pause,
+    resume: kiln.batches.resume,
+    cancel: kiln.batches.cancel,
+    'retry-failed': kiln.batches.retryFailed,
+  };
+  for (const verb of Object.keys(ACTIONS) as (keyof typeof ACTIONS)[]) {
+    app.openapi(action(verb), async (c) =>
+      c.json(batchBody(await act[verb](batchId(c.req.valid('param').id))), 200),
+    );
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The HTTP server on a socket: `startServer(options)` listens and returns its URL and a
+ * graceful `close()`. Used by `kiln serve`, by tests and by the bench, without the CLI.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { KilnError } from '../core/errors.ts';
+import type { Kiln } from '../kiln.ts';
+import type { Worker } from '../worker/worker.ts';
+import { createApp } from './app.ts';
+import { DEFAULT_BODY_LIMIT_BYTES, jsonLogger, type Logger, type ServerDeps } from './deps.ts';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7300;
+
+export interface StartServerOptions {
+  kiln: Kiln;
+  /** Default 127.0.0.1. Any other address than loopback needs a token. */
+  host?: string;
+  /** Default 7300; 0 picks a free port. */
+  port?: number;
+  /** Bearer token for every route but /healthz. */
+  token?: string;
+  /** Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** Default: JSON lines to stderr. */
+  log?: Logger;
+  /** The worker running in this process, if any (its events feed /metrics). */
+  worker?: Worker;
+  /** How long `close()` lets in-flight requests finish before cutting them. Default 10 s. */
+  drainMs?: number;
+}
+
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  port: number;
+  app: OpenAPIHono;
+  deps: ServerDeps;
+  /**
+   * Stops accepting, ends event streams, lets in-flight requests finish (at most
+   * `drainMs`), closes idle keep-alive sockets. Does not close the Kiln instance.
+   */
+  close(): Promise<void>;
+}
+
+/** Loopback names and addresses: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    h === 'localhost' ||
+    h === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    h === '::ffff:127.0.0.1'
+  );
+}
+
+/** Refuses a server any machine could reach without a token. */
+export function checkExposure(host: string, token: string | undefined): void {
+  if (token === '') throw new KilnError('INVALID_ARGUMENT', 'the token is empty');
+  if (token === undefined && !isLoopback(host)) {
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `refusing to listen on ${host} without a token: anyone who can reach it could run and delete jobs. ` +
+        'Set --token (or KILN_TOKEN), or listen on 127.0.0.1.',
+      { host },
+    );
+  }
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  checkExposure(host, options.token);
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1) {
+    throw new KilnError('INVALID_ARGUMENT', 'the body limit must be a positive number of bytes');
+  }
+  const closing = new AbortController();
+  const deps: ServerDeps = {
+    kiln: options.kiln,
+    token: options.token,
+    bodyLimitBytes,
+    log: options.log ?? jsonLogger(),
+    worker: options.worker,
+    closing: closing.signal,
+  };
+  const app = createApp(deps);
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    closing.abort();
+    if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+      throw new KilnError('INVALID_ARGUMENT', `cannot listen on ${host}:${port}: ${error.code}`, {
+        host,
+        port,
+      });
+    }
+    throw error;
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${bound}`;
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= new Promise<void>((resolve) => {
+      // Event streams end on this signal; the other requests finish on their own.
+      closing.abort();
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 10_000);
+      server.close(() => {
+        clearInterval(idle);
+        clearTimeout(cut);
+        resolve();
+      });
+      // A keep-alive socket whose request just ended is idle now, not in 5 s.
+      server.closeIdleConnections();
+    });
+    return closed;
+  };
+  return { url, port: bound, app, deps, close };
+}

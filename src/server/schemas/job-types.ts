@@ -5,13 +5,10 @@ export const JobTypeSchema = z
   .object({
     type: z.string(),
     description: z.string().nullable(),
-    paramsSchema: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({
-        description:
-          "The params as JSON Schema (draft 2020-12, input side); null when the type's schema library cannot describe itself",
-      }),
+    paramsSchema: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        "The params as JSON Schema (draft 2020-12, input side); null when the type's schema library cannot describe itself",
+    }),
     maxAttempts: z.number().int(),
     timeoutMs: z.number().int().nullable(),
     concurrency: z.number().int().nullable(),

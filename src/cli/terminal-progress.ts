@@ -8,6 +8,8 @@ export interface TerminalProgressOptions {
   color?: boolean;
   /** Force in-place redraws (TTY) or plain lines. Default: `out.isTTY`. */
   live?: boolean;
+  /** Draw the batch total line; false when following one job alone. Default true. */
+  batchLine?: boolean;
 }
 
 type Style = Parameters<typeof styleText>[0];
@@ -41,6 +43,7 @@ export class TerminalProgress {
   private readonly live: boolean;
   private readonly color: boolean;
   private readonly frameMs: number;
+  private readonly batchLine: boolean;
   private readonly startedMs = Date.now();
   private readonly jobs = new Map<string, Job>();
   /** What the plain mode last printed per job, to print only changes. */
@@ -65,6 +68,7 @@ export class TerminalProgress {
     this.color =
       options.color ?? (this.live && !process.env.NO_COLOR && (out.hasColors?.() ?? false));
     this.frameMs = Math.round(1000 / (options.fps ?? 10));
+    this.batchLine = options.batchLine ?? true;
     if (this.live) {
       out.write('\x1b[?25l');
       process.once('exit', this.restoreCursor);
@@ -114,7 +118,8 @@ export class TerminalProgress {
     this.lastFrameMs = Date.now();
     const layout = this.layout();
     const rows = this.out.rows || 40;
-    const lines = [...this.jobLines(layout, Math.max(3, rows - 4)), ...this.batchLines(layout)];
+    const total = this.batchLine ? this.batchLines(layout) : [];
+    const lines = [...this.jobLines(layout, Math.max(3, rows - 4)), ...total];
     let frame = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A\r` : '';
     for (const line of lines) frame += `\x1b[2K${line}\n`;
     // Clear what is left of a taller previous frame.

@@ -9,9 +9,9 @@
  * (curriculum-grid or presentation-sample), KILN_CONCURRENCY (jobs at once).
  */
 import { dirname } from 'node:path';
+import { duration, jobLabel, TerminalProgress, usageText } from '../cli/terminal-progress.ts';
 import { type Batch, DEFAULT_STORE_URL, type Job, Kiln, KilnError } from '../index.ts';
 import { DEFAULT_PACE_MS, demoJobs, demoTemplates } from './index.ts';
-import { duration, jobLabel, TerminalProgress, usageText } from './terminal-progress.ts';
 
 interface Settings {
   store: string;

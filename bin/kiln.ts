@@ -7,8 +7,10 @@
  * worker`, a worker as a process of its own (src/cli); `kiln migrate` and `kiln copy`
  * (migrate.ts, copy.ts), to prepare a store and to grow from SQLite to PostgreSQL.
  *
- * Exit codes: 0 done (a worker: stopped by SIGTERM or SIGINT), 1 failure, 2 bad usage.
+ * Exit codes: 0 done (a worker: stopped by SIGTERM or SIGINT), 1 failure, 2 bad usage;
+ * the client commands add 3 and 4 (src/cli/commands/index.ts, CLIENT_EXIT_CODES).
  */
+import { CLIENT_EXIT_CODES, CLIENT_HELP, clientCommands } from '../src/cli/commands/index.ts';
 import { serve } from '../src/cli/serve.ts';
 import { worker } from '../src/cli/worker.ts';
 import { KilnError, suggestName } from '../src/index.ts';
@@ -24,8 +26,12 @@ Commands:
   migrate   Apply a store's pending schema migrations and print its version
   copy      Copy a whole store into another, empty one (e.g. SQLite to PostgreSQL)
 
+${CLIENT_HELP}
+
 Options:
   -h, --help    Show this help
+
+${CLIENT_EXIT_CODES}
 
 Run \`kiln <command> --help\` for a command's options.
 `;

@@ -29,6 +29,9 @@ export default defineConfig({
             'test/integration/library-*.test.ts',
             'test/guarantees/**/*.test.ts',
             'test/postgres/**/*.test.ts',
+            // The batch export and /metrics read the store (artifacts in bytea, job counts).
+            'test/server/export-zip.test.ts',
+            'test/server/metrics-*.test.ts',
           ],
           env: { KILN_TEST_STORE: 'postgres' },
           globalSetup: ['test/support/postgres-setup.ts'],

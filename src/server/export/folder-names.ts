@@ -1,0 +1,43 @@
+/**
+ * Folder names inside the export ZIP: one per job that wrote artifacts, from the job's
+ * name (or its id), safe as a file name on every common file system and unique within
+ * the archive. Uniqueness is case-insensitive: the archive may be unpacked on macOS or
+ * Windows, where `Report` and `report` are one folder.
+ */
+
+/** Letters and digits of any script, and punctuation that no common file system forbids. */
+const UNSAFE = /[^\p{L}\p{N} ._=,+@()-]+/gu;
+/** Names Windows reserves for devices, with or without an extension. */
+const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i;
+const MAX_LENGTH = 100;
+
+/** A job name as a single safe path segment, or null when nothing usable is left. */
+export function safeSegment(name: string | null): string | null {
+  if (name === null) return null;
+  let s = name.normalize('NFC').replace(UNSAFE, '_').slice(0, MAX_LENGTH);
+  // Leading or trailing dots and spaces: hidden files, or dropped by Windows.
+  s = s.replace(/^[. ]+|[. ]+$/g, '');
+  if (s === '' || /^_+$/.test(s)) return null;
+  return RESERVED.test(s) ? `_${s}` : s;
+}
+
+/**
+ * Hands out folder names for the export of one batch. It remembers the names given so
+ * far: one short string per job with artifacts, the only per-job state of an export.
+ */
+export class FolderNames {
+  private readonly used = new Set<string>();
+
+  take(job: { id: string; name: string | null }): string {
+    const base = safeSegment(job.name) ?? job.id;
+    // Ids are unique, so `<name>~<id>` is too, unless another job is literally named so.
+    for (let n = 1; ; n++) {
+      const candidate = n === 1 ? base : n === 2 ? `${base}~${job.id}` : `${base}~${job.id}~${n}`;
+      const key = candidate.toLowerCase();
+      if (!this.used.has(key)) {
+        this.used.add(key);
+        return candidate;
+      }
+    }
+  }
+}

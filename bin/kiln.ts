@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const commands: Record<string, (args: string[]) => Promise<void>> = {
+    serve,
     worker,
     migrate,
     copy,

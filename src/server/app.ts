@@ -19,6 +19,7 @@ import { registerHealthRoute } from './routes/health.ts';
 import { registerJobFileRoutes } from './routes/job-files.ts';
 import { registerJobTypeRoutes } from './routes/job-types.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { registerPruneRoute } from './routes/prune.ts';
 import { registerTemplateRoutes } from './routes/templates.ts';
 import { requestError } from './validation.ts';
 
@@ -54,6 +55,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
   registerExport(app, deps);
   registerTemplateRoutes(app, deps);
   registerJobTypeRoutes(app, deps);
+  registerPruneRoute(app, deps);
   metrics.register(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -10,6 +10,7 @@ import { KilnError } from '../core/errors.ts';
 import { bearerAuth } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
 import { asKilnError, bodyTooLarge, type ErrorBody } from './errors.ts';
+import { registerEvents } from './events/routes.ts';
 import { registerExport } from './export/route.ts';
 import { allowedMethods } from './method-not-allowed.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -55,6 +56,8 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
   registerExport(app, deps);
   registerTemplateRoutes(app, deps);
   registerJobTypeRoutes(app, deps);
+  // The event stream ends itself when deps.closing aborts (graceful shutdown).
+  registerEvents(app, deps);
   registerPruneRoute(app, deps);
   metrics.register(app);
 

@@ -1,0 +1,97 @@
+/**
+ * The CLI against a real server: Kiln on a temporary SQLite store with the demo and the
+ * test job types, a worker in this process, the HTTP API on 127.0.0.1 (port 0), and
+ * `kiln` run as a child process of this Node.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { demoJobs, demoTemplates } from '../../src/demo/index.ts';
+import { Kiln, type Worker } from '../../src/index.ts';
+import { type RunningServer, startServer } from '../../src/server/server.ts';
+import { type Finished, runNode, tempStore } from '../support/helpers.ts';
+import { testJobs } from '../support/test-jobs.ts';
+
+export const KILN_BIN = fileURLToPath(new URL('../../bin/kiln.ts', import.meta.url));
+
+export interface CliServer {
+  url: string;
+  kiln: Kiln;
+  server: RunningServer;
+  worker: Worker | undefined;
+  close(): Promise<void>;
+}
+
+export async function cliServer(
+  options: { token?: string; worker?: boolean; concurrency?: number } = {},
+): Promise<CliServer> {
+  const store = tempStore();
+  const kiln = await Kiln.open({
+    store: store.url,
+    jobs: [...demoJobs, ...testJobs],
+    templates: demoTemplates,
+  });
+  const worker =
+    options.worker === false ? undefined : kiln.work({ concurrency: options.concurrency ?? 8 });
+  const server = await startServer({
+    kiln,
+    port: 0,
+    log: () => {},
+    drainMs: 1_000,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(worker === undefined ? {} : { worker }),
+  });
+  return {
+    url: server.url,
+    kiln,
+    server,
+    worker,
+    close: async () => {
+      await server.close();
+      await kiln.close();
+      store.cleanup();
+    },
+  };
+}
+
+/** The environment a `kiln` child gets: this server, no token or colour from outside. */
+function cliEnv(url: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { KILN_URL: url, KILN_TOKEN: '', NO_COLOR: '1', ...env };
+}
+
+/** Runs `kiln <args>` against `url` to the end (stdout piped: not a TTY). */
+export function kiln(url: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return runNode([KILN_BIN, ...args], cliEnv(url, env)).done;
+}
+
+/** `kiln <args>` whose stdout and stderr are a pseudo-terminal (util-linux `script`). */
+export function kilnInTerminal(
+  url: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, KILN_BIN, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...cliEnv(url, env), NO_COLOR: '', TERM: 'xterm' },
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+/** Every JSON line of an NDJSON output. */
+export function ndjson(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -36,6 +36,11 @@ export interface Store {
   listBatches(page: PageRequest): Promise<Page<Batch>>;
   listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]>;
   listArtifacts(jobId: string): Promise<ArtifactInfo[]>;
+  /**
+   * How many jobs are in each (state, type), over the whole store (for /metrics). A scan
+   * of the jobs table: callers cache it rather than ask on every request.
+   */
+  countJobs(): Promise<JobCount[]>;
   readArtifact(jobId: string, name: string): Promise<Buffer | null>;
   /**
    * The folder on this machine that holds the job's artifact files, for tools that want
@@ -180,6 +185,12 @@ export interface NewTemplate {
   params: Record<string, unknown>;
   grid: Grid | null;
   source: 'code' | 'store';
+}
+
+export interface JobCount {
+  state: JobState;
+  type: string;
+  count: number;
 }
 
 export interface JobFilter {

@@ -15,6 +15,11 @@ export interface WorkerEventMap {
   'job:complete': { id: string; type: string; attempt: number };
   /** The attempt failed; `retrying` says whether it was rescheduled. */
   'job:fail': { id: string; type: string; attempt: number; error: StoredError; retrying: boolean };
+  /**
+   * A turn committed the buffered progress (fraction, message, heartbeat, usage, logs) of
+   * `count` attempts, one row write each; flushes that found their attempt gone are not counted.
+   */
+  'progress:flush': { count: number };
   /** The attempt lost its lease (cancelled, or reclaimed after a stall): nothing it writes counts. */
   'lease:lost': AttemptRef;
   /** A stalled attempt of another (dead or hung) worker was reclaimed. */

@@ -359,6 +359,9 @@ export class Worker {
           retrying: s.kind === 'reschedule',
         });
     }
+    const written = input.flushes.length - lost.length;
+    if (written > 0 && this.events.listening('progress:flush'))
+      this.events.emit('progress:flush', { count: written });
     for (const fence of lost) this.loseLease(fence);
   }
 

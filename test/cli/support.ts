@@ -40,17 +40,19 @@ export async function cliServer(
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(worker === undefined ? {} : { worker }),
   });
-  return {
+  const running: CliServer = {
     url: server.url,
     kiln,
     server,
     worker,
+    // The server a test may have replaced (a restart on the same port), not the first.
     close: async () => {
-      await server.close();
+      await running.server.close();
       await kiln.close();
       store.cleanup();
     },
   };
+  return running;
 }
 
 /** The environment a `kiln` child gets: this server, no token or colour from outside. */
@@ -94,4 +96,33 @@ export function ndjson(text: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export interface RunningCli {
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  done: Promise<Finished>;
+}
+
+/** `kiln <args>` started and left running: its output can be read while it runs. */
+export function startKiln(url: string, args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
+  const child = spawn(process.execPath, [KILN_BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...cliEnv(url, env) },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<Finished>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  return { stdout: () => stdout, stderr: () => stderr, done };
 }

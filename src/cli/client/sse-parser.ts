@@ -11,7 +11,8 @@ export interface SseMessage {
  * A server-sent events parser, by the HTML standard's rules ("Parsing an event
  * stream"): lines end in CRLF, LF or CR; `:` starts a comment; one space after the
  * colon is dropped; `data:` lines join with "\n"; a blank line dispatches; an event with
- * no data is not dispatched, but its `id:` still counts. Fed text chunks as they come,
+ * no data is not dispatched, but its `id:` still counts. An id counts only once its
+ * event is complete: a stream cut inside an event resumes before it. Fed text chunks as they come,
  * split anywhere (a CR at the end of one chunk and an LF at the start of the next are
  * one line end).
  *
@@ -25,6 +26,8 @@ export class SseParser {
   private started = false;
   private event = '';
   private data: string[] = [];
+  /** The `id:` of the event being read; it becomes the last event id only when dispatched. */
+  private idBuffer = '';
   private id = '';
   /** The reconnection delay the server asked for with `retry:`, if it did. */
   retryMs: number | undefined;
@@ -33,8 +36,10 @@ export class SseParser {
 
   constructor(lastEventId = '') {
     this.id = lastEventId;
+    this.idBuffer = lastEventId;
   }
 
+  /** The id to resume after: that of the last complete event (a cut-off one does not count). */
   get lastEventId(): string {
     return this.id;
   }
@@ -78,12 +83,13 @@ export class SseParser {
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') this.event = value;
     else if (field === 'data') this.data.push(value);
-    else if (field === 'id' && !value.includes('\0')) this.id = value;
+    else if (field === 'id' && !value.includes('\0')) this.idBuffer = value;
     else if (field === 'retry' && /^\d+$/.test(value)) this.retryMs = Number(value);
     return undefined;
   }
 
   private dispatch(): SseMessage | undefined {
+    this.id = this.idBuffer;
     const event = this.event || 'message';
     const data = this.data;
     this.event = '';

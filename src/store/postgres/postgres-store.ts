@@ -14,6 +14,7 @@ import type {
   FeedFilter,
   Fence,
   InsertedJob,
+  JobCount,
   JobFilter,
   JobTarget,
   NewBatch,
@@ -115,6 +116,13 @@ export class PostgresStore implements Store {
         [jobId],
       )
     ).map(toArtifact);
+  }
+  async countJobs(): Promise<JobCount[]> {
+    // count(*) is a bigint, which pg returns as a string.
+    return await this.c.query<JobCount>(
+      `SELECT state, type, count(*)::int AS count FROM jobs GROUP BY state, type
+       ORDER BY state, type`,
+    );
   }
   async readArtifact(jobId: string, name: string): Promise<Buffer | null> {
     const [row] = await this.c.query<{ data: Buffer }>(

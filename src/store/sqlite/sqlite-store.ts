@@ -16,6 +16,7 @@ import type {
   FeedFilter,
   Fence,
   InsertedJob,
+  JobCount,
   JobFilter,
   JobTarget,
   NewBatch,
@@ -105,6 +106,11 @@ export class SqliteStore implements Store {
     return this.c
       .all<ArtifactRow>('SELECT * FROM artifacts WHERE job_id = ? ORDER BY name', jobId)
       .map(toArtifact);
+  }
+  async countJobs(): Promise<JobCount[]> {
+    return this.c.all<JobCount>(
+      'SELECT state, type, count(*) AS count FROM jobs GROUP BY state, type ORDER BY state, type',
+    );
   }
   async readArtifact(jobId: string, name: string): Promise<Buffer | null> {
     if (!this.c.get('SELECT 1 AS ok FROM artifacts WHERE job_id = ? AND name = ?', jobId, name))

@@ -21,10 +21,10 @@ const STREAM =
   'data: never finished';
 
 const EXPECTED: SseMessage[] = [
-  { event: 'job', data: '{"a":1}', id: '1' },
-  { event: 'message', data: 'first line\nsecond line\n', id: '1' },
-  { event: 'batch', data: ' two spaces keep one', id: '7' },
-  { event: 'snapshot', data: '{}', id: '8' },
+  { event: 'job', data: '{"a":1}', id: '1', hasId: true },
+  { event: 'message', data: 'first line\nsecond line\n', id: '1', hasId: false },
+  { event: 'batch', data: ' two spaces keep one', id: '7', hasId: false },
+  { event: 'snapshot', data: '{}', id: '8', hasId: true },
 ];
 
 describe('SseParser', () => {
@@ -49,13 +49,15 @@ describe('SseParser', () => {
   test('CR at the end of one chunk and LF at the start of the next are one line end', () => {
     const p = new SseParser();
     expect(p.push('data: x\r')).toEqual([]);
-    expect(p.push('\n\r')).toEqual([{ event: 'message', data: 'x', id: '' }]);
-    expect(p.push('\ndata: y\n\n')).toEqual([{ event: 'message', data: 'y', id: '' }]);
+    expect(p.push('\n\r')).toEqual([{ event: 'message', data: 'x', id: '', hasId: false }]);
+    expect(p.push('\ndata: y\n\n')).toEqual([
+      { event: 'message', data: 'y', id: '', hasId: false },
+    ]);
   });
 
   test('starts from a given last event id', () => {
     expect(new SseParser('41').push('data: z\n\n')).toEqual([
-      { event: 'message', data: 'z', id: '41' },
+      { event: 'message', data: 'z', id: '41', hasId: false },
     ]);
   });
 });

@@ -65,12 +65,15 @@ export function kiln(url: string, args: string[], env: NodeJS.ProcessEnv = {}): 
   return runNode([KILN_BIN, ...args], cliEnv(url, env)).done;
 }
 
-/** `kiln <args>` whose stdout and stderr are a pseudo-terminal (util-linux `script`). */
+/**
+ * `kiln <args>` started with a pseudo-terminal for its stdout and stderr (util-linux
+ * `script`); its output (the terminal's, ANSI sequences and all) readable as it runs.
+ */
 export function kilnInTerminal(
   url: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; output: string }> {
+): { output(): string; done: Promise<{ code: number | null; output: string }> } {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const command = [process.execPath, KILN_BIN, ...args].map(quote).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
@@ -84,10 +87,12 @@ export function kilnInTerminal(
   child.stderr.on('data', (d: Buffer) => {
     output += d.toString();
   });
-  return new Promise((resolve, reject) => {
+  process.once('exit', () => child.kill('SIGKILL'));
+  const done = new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, output }));
   });
+  return { output: () => output, done };
 }
 
 /** Every JSON line of an NDJSON output. */

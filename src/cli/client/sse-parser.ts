@@ -3,8 +3,10 @@ export interface SseMessage {
   /** The `event:` field; `message` when the server sent none. */
   event: string;
   data: string;
-  /** The last `id:` seen on the stream so far (it carries over to later events). */
+  /** The last event id so far, this event's included (it carries over to later events). */
   id: string;
+  /** Whether this event had an `id:` line of its own. */
+  hasId: boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export class SseParser {
   private data: string[] = [];
   /** The `id:` of the event being read; it becomes the last event id only when dispatched. */
   private idBuffer = '';
+  private idSeen = false;
   private id = '';
   /** The reconnection delay the server asked for with `retry:`, if it did. */
   retryMs: number | undefined;
@@ -83,8 +86,10 @@ export class SseParser {
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') this.event = value;
     else if (field === 'data') this.data.push(value);
-    else if (field === 'id' && !value.includes('\0')) this.idBuffer = value;
-    else if (field === 'retry' && /^\d+$/.test(value)) this.retryMs = Number(value);
+    else if (field === 'id' && !value.includes('\0')) {
+      this.idBuffer = value;
+      this.idSeen = true;
+    } else if (field === 'retry' && /^\d+$/.test(value)) this.retryMs = Number(value);
     return undefined;
   }
 
@@ -92,9 +97,11 @@ export class SseParser {
     this.id = this.idBuffer;
     const event = this.event || 'message';
     const data = this.data;
+    const hasId = this.idSeen;
     this.event = '';
     this.data = [];
+    this.idSeen = false;
     if (data.length === 0) return undefined;
-    return { event, data: data.join('\n'), id: this.id };
+    return { event, data: data.join('\n'), id: this.id, hasId };
   }
 }

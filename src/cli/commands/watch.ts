@@ -93,10 +93,14 @@ async function follow(client: KilnClient, target: Found, io: Io, json: boolean):
   }
 
   try {
-    if (watched.batch) view?.updateBatch(watched.batch);
-    if (watched.job) view?.updateJob(watched.job);
-    // Until the snapshot has come in full, an ended batch may still owe us its jobs.
-    let caughtUp = false;
+    // Something on screen at once; plain lines wait for the snapshot, so that they come
+    // in order: the jobs, then the batch.
+    if (live && watched.batch) view?.updateBatch(watched.batch);
+    if (live && watched.job) view?.updateJob(watched.job);
+    // The snapshot lists a batch's jobs newest first: they are shown in creation order
+    // (ids are time-ordered) once it is complete. It ends with a `snapshot` event; a
+    // resumed stream has none, and its events carry ids.
+    let snapshot: Job[] | null = [];
     const events = client.events({
       query: isBatch ? { batchId: watched.id } : { jobId: watched.id },
       signal: stop.signal,
@@ -105,26 +109,29 @@ async function follow(client: KilnClient, target: Found, io: Io, json: boolean):
       },
     });
     for await (const message of events) {
-      if (json)
-        printJson(io.out, {
-          event: message.event,
-          id: message.id || null,
-          data: parse(message.data),
-        });
+      const data = parse(message.data);
+      if (json) {
+        const id = message.hasId ? message.id : null;
+        printJson(io.out, { event: message.event, id, data });
+      }
       if (message.event === 'job') {
-        const job = reviveJob(parse(message.data));
-        view?.updateJob(job);
+        const job = reviveJob(data);
         if (job.id === watched.job?.id) watched.job = job;
+        if (snapshot) snapshot.push(job);
+        else view?.updateJob(job);
       } else if (message.event === 'batch') {
-        const batch = reviveBatch(parse(message.data));
+        const batch = reviveBatch(data);
         if (batch.id === watched.batch?.id) {
           watched.batch = batch;
-          view?.updateBatch(batch);
+          if (!snapshot) view?.updateBatch(batch);
         }
       }
-      // The snapshot ends with a `snapshot` event; live changes carry ids.
-      if (message.event === 'snapshot' || message.id !== '') caughtUp = true;
-      if (caughtUp && watched.ended) break;
+      if (snapshot && (message.event === 'snapshot' || message.hasId)) {
+        for (const job of snapshot.sort(byId)) view?.updateJob(job);
+        if (watched.batch) view?.updateBatch(watched.batch);
+        snapshot = null;
+      }
+      if (!snapshot && watched.ended) break;
     }
   } finally {
     clearInterval(ticker);
@@ -148,6 +155,8 @@ async function follow(client: KilnClient, target: Found, io: Io, json: boolean):
   view?.stop();
   return watched.exitCode;
 }
+
+const byId = (a: Job, b: Job) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function parse(data: string): unknown {
   try {

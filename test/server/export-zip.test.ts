@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Batch, Kiln } from '../../src/index.ts';
+import { startServer } from '../../src/server/server.ts';
 import { waitFor } from '../support/helpers.ts';
 import { useKiln } from '../support/library.ts';
 import { type ExportServer, exportServer, reportJob } from './export-support.ts';
@@ -162,6 +163,27 @@ describe('batch export', () => {
       expect(await res.json()).toEqual({
         error: { code: 'BATCH_NOT_FOUND', message: `no batch ${id}` },
       });
+    }
+  });
+
+  it('is behind the token on the whole app (startServer)', async () => {
+    const { kiln, work } = await open({ jobs: [reportJob] });
+    const batch = await kiln.batches.create({ jobs: [{ type: 'report', params: { files: 1 } }] });
+    work();
+    await finished(kiln, batch.id);
+    const server = await startServer({ kiln, port: 0, token: 'zip-secret', log: () => {} });
+    try {
+      const url = `${server.url}/api/batches/${batch.id}/export`;
+      expect((await fetch(url)).status).toBe(401);
+      const res = await fetch(url, { headers: { authorization: 'Bearer zip-secret' } });
+      expect(res.status).toBe(200);
+      const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
+      expect(Object.keys(files).sort()).toEqual([
+        `artifacts/${(await kiln.jobs.list({ batchId: batch.id })).items[0]!.id}/file-0.md`,
+        'results.json',
+      ]);
+    } finally {
+      await server.close();
     }
   });
 

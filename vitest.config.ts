@@ -27,6 +27,8 @@ export default defineConfig({
           name: 'postgres',
           include: [
             'test/integration/library-*.test.ts',
+            'test/integration/webhooks-*.test.ts',
+            'test/integration/schedules-*.test.ts',
             'test/guarantees/**/*.test.ts',
             'test/postgres/**/*.test.ts',
             // The batch export and /metrics read the store (artifacts in bytea, job counts).

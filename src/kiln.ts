@@ -12,8 +12,10 @@ import type {
 import { checkOptionNames, KilnError } from './core/errors.ts';
 import type { ChangeEvent, Job } from './core/model.ts';
 import { followFeed } from './feed/follow.ts';
+import { schedulesApi } from './schedules/api.ts';
 import { type Durability, openStore } from './store/open.ts';
 import type { InsertedJob, Store } from './store/store.ts';
+import { type WebhookSettings, webhooksApi } from './webhooks/api.ts';
 import { Worker, type WorkerOptions } from './worker/worker.ts';
 
 export type { BatchJobInput, CreateBatchInput } from './api/batches.ts';
@@ -29,6 +31,16 @@ export interface KilnOptions {
   templates?: TemplateDefinition[];
   /** SQLite: what an acknowledged write survives. Default 'process-crash'. */
   durability?: Durability;
+  /**
+   * The secret batch-completion webhooks are signed with. Default: KILN_WEBHOOK_SECRET,
+   * else one generated once and kept in the store (`kiln.webhooks.secret()` reads it).
+   */
+  webhookSecret?: string;
+  /**
+   * Lets webhooks target loopback, private and link-local addresses (refused otherwise).
+   * Default: KILN_ALLOW_PRIVATE_WEBHOOKS=1.
+   */
+  allowPrivateWebhooks?: boolean;
 }
 
 export interface EnqueueItem<D extends AnyJobDefinition | string = AnyJobDefinition | string> {
@@ -65,17 +77,33 @@ export class Kiln {
   readonly templates: ReturnType<typeof templatesApi>;
   /** The files jobs wrote. */
   readonly artifacts: ReturnType<typeof artifactsApi>;
+  /** Batch-completion webhooks: the signing secret (src/webhooks). */
+  readonly webhooks: ReturnType<typeof webhooksApi>;
+  /** Scheduled templates: their due ticks into batches (src/schedules). */
+  readonly schedules: ReturnType<typeof schedulesApi>;
 
-  private constructor(store: Store) {
+  private constructor(store: Store, webhooks: WebhookSettings) {
     this.store = store;
     this.jobs = jobsApi(store);
-    this.batches = batchesApi(store, this.types, () => this.assertOpen());
-    this.templates = templatesApi(store, this.types);
+    this.webhooks = webhooksApi(store, webhooks);
+    this.schedules = schedulesApi(store, this.types);
+    this.batches = batchesApi(store, this.types, () => this.assertOpen(), webhooks);
+    this.templates = templatesApi(store, this.types, {
+      allowPrivateWebhooks: webhooks.allowPrivate,
+      changed: () => this.schedules.changed(),
+    });
     this.artifacts = artifactsApi(store);
   }
 
   static async open(options: KilnOptions = {}): Promise<Kiln> {
-    checkOptionNames('Kiln.open', options, ['store', 'jobs', 'templates', 'durability']);
+    checkOptionNames('Kiln.open', options, [
+      'store',
+      'jobs',
+      'templates',
+      'durability',
+      'webhookSecret',
+      'allowPrivateWebhooks',
+    ]);
     const store =
       typeof options.store === 'object'
         ? options.store
@@ -84,7 +112,10 @@ export class Kiln {
     // be reached fails here rather than at first use, and processes started side by side
     // (a worker, a watcher) find the tables there.
     await store.schemaVersion();
-    const kiln = new Kiln(store);
+    const kiln = new Kiln(store, {
+      secret: options.webhookSecret || process.env.KILN_WEBHOOK_SECRET || undefined,
+      allowPrivate: options.allowPrivateWebhooks ?? process.env.KILN_ALLOW_PRIVATE_WEBHOOKS === '1',
+    });
     for (const def of options.jobs ?? []) kiln.define(def);
     for (const t of options.templates ?? []) {
       await store.upsertTemplate({ ...t, source: 'code' });

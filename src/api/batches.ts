@@ -2,8 +2,9 @@ import type { AnyJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { expandGrid, type Grid } from '../core/grid.ts';
 import { newId } from '../core/ids.ts';
-import type { Batch, Page } from '../core/model.ts';
+import type { Batch, Page, Template } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
+import { checkWebhookOption } from '../webhooks/target.ts';
 import type { EnqueueOptions, JobTypes } from './job-types.ts';
 import { pageLimit } from './paging.ts';
 
@@ -19,15 +20,36 @@ export type CreateBatchInput = {
   metadata?: Record<string, unknown>;
   priority?: number;
   runAt?: Date | number;
+  /** POST a signed summary here when the batch ends (src/webhooks); a template's by default. */
+  webhook?: { url: string };
 } & (
   | { jobs: BatchJobInput[] }
   | { template: string; grid?: Grid; params?: Record<string, unknown> }
 );
 
-const COMMON = ['name', 'metadata', 'priority', 'runAt'];
+const COMMON = ['name', 'metadata', 'priority', 'runAt', 'webhook'];
+
+/** A template's jobs: its params, merged with `params`, over each cell of its (or `grid`'s) grid. */
+export function templateJobs(
+  t: Template,
+  grid: Grid | undefined,
+  params: Record<string, unknown> | undefined,
+  base: EnqueueOptions,
+) {
+  return expandGrid(grid ?? t.grid ?? {}).map((cell) => ({
+    type: t.type,
+    params: { ...t.params, ...params, ...cell.values },
+    options: clean({ ...base, name: cell.name || undefined }),
+  }));
+}
 
 /** `kiln.batches`: create batches (a list, or a template over a grid), read them, act on them. */
-export function batchesApi(store: Store, types: JobTypes, assertOpen: () => void) {
+export function batchesApi(
+  store: Store,
+  types: JobTypes,
+  assertOpen: () => void,
+  webhooks: { allowPrivate: boolean },
+) {
   const existing = async (id: string): Promise<Batch> => {
     const batch = await store.getBatch(id);
     if (!batch) throw new KilnError('BATCH_NOT_FOUND', `no batch ${id}`);
@@ -45,13 +67,8 @@ export function batchesApi(store: Store, types: JobTypes, assertOpen: () => void
       checkOptionNames('batches.create', input, [...COMMON, 'template', 'grid', 'params']);
       const t = await store.getTemplate(input.template);
       if (!t) throw new KilnError('TEMPLATE_NOT_FOUND', `no template \`${input.template}\``);
-      const cells = expandGrid(input.grid ?? t.grid ?? {});
-      const jobs = cells.map((cell) => ({
-        type: t.type,
-        params: { ...t.params, ...input.params, ...cell.values },
-        options: clean({ ...base, name: cell.name || undefined }),
-      }));
-      return { jobs, template: t.name, name: input.name ?? t.name };
+      const jobs = templateJobs(t, input.grid, input.params, base);
+      return { jobs, template: t.name, name: input.name ?? t.name, webhook: t.webhook };
     }
     checkOptionNames('batches.create', input, [...COMMON, 'jobs']);
     if (!Array.isArray(input.jobs) || input.jobs.length === 0) {
@@ -65,20 +82,24 @@ export function batchesApi(store: Store, types: JobTypes, assertOpen: () => void
       params: j.params,
       options: clean({ ...base, name: j.name, priority: j.priority ?? input.priority }),
     }));
-    return { jobs, template: null, name: input.name };
+    return { jobs, template: null, name: input.name, webhook: null };
   };
   return {
     /** Creates a batch from a list of jobs, or from a template expanded over a grid. */
     create: async (input: CreateBatchInput): Promise<Batch> => {
       assertOpen();
       const batchId = newId();
-      const { jobs, template, name } = await jobInputs(input);
+      // Checked first: a refused webhook creates nothing.
+      const ownWebhook = checkWebhookOption(input.webhook, webhooks.allowPrivate);
+      const { jobs, template, name, webhook } = await jobInputs(input);
       const rows = await types.newJobs(jobs, batchId, Date.now());
       await store.insertJobs(rows, {
         id: batchId,
         name: name ?? `batch ${batchId.slice(0, 8)}`,
         template,
         metadata: input.metadata ?? null,
+        // A template's webhook was checked when it was saved.
+        webhookUrl: ownWebhook ?? webhook?.url ?? null,
       });
       return existing(batchId);
     },

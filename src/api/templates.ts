@@ -1,11 +1,21 @@
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { expandGrid, type Grid } from '../core/grid.ts';
 import type { Template } from '../core/model.ts';
+import { checkSchedule, scheduleText } from '../schedules/schedule.ts';
 import type { Store } from '../store/store.ts';
+import { checkWebhookOption } from '../webhooks/target.ts';
 import type { JobTypes } from './job-types.ts';
 
 /** `kiln.templates`: presets saved in the store (code-defined ones are written on open). */
-export function templatesApi(store: Store, types: JobTypes) {
+export function templatesApi(
+  store: Store,
+  types: JobTypes,
+  options: {
+    allowPrivateWebhooks: boolean;
+    /** Called after a template changed (the scheduler of this process looks again). */
+    changed: () => void;
+  },
+) {
   return {
     save: async (t: {
       name: string;
@@ -13,8 +23,20 @@ export function templatesApi(store: Store, types: JobTypes) {
       description?: string;
       params?: Record<string, unknown>;
       grid?: Grid;
+      /** Batches made from the template POST their end here (unless they name their own). */
+      webhook?: { url: string };
+      /** A cron schedule: each tick creates a batch from the template (src/schedules). */
+      schedule?: { cron: string; timezone?: string; missed?: 'run-once' | 'skip' };
     }): Promise<Template> => {
-      checkOptionNames('templates.save', t, ['name', 'type', 'description', 'params', 'grid']);
+      checkOptionNames('templates.save', t, [
+        'name',
+        'type',
+        'description',
+        'params',
+        'grid',
+        'webhook',
+        'schedule',
+      ]);
       if (typeof t.name !== 'string' || !/^[\w .:-]{1,100}$/.test(t.name)) {
         throw new KilnError(
           'INVALID_ARGUMENT',
@@ -23,17 +45,27 @@ export function templatesApi(store: Store, types: JobTypes) {
       }
       types.get(t.type);
       if (t.grid) expandGrid(t.grid);
-      return store.upsertTemplate({
+      const webhookUrl = checkWebhookOption(t.webhook, options.allowPrivateWebhooks);
+      const schedule = t.schedule === undefined ? null : checkSchedule(t.schedule);
+      const saved = await store.upsertTemplate({
         name: t.name,
         type: t.type,
         description: t.description ?? null,
         params: t.params ?? {},
         grid: t.grid ?? null,
         source: 'store',
+        webhookUrl,
+        schedule: schedule === null ? null : scheduleText(schedule),
       });
+      options.changed();
+      return saved;
     },
     get: async (name: string): Promise<Template | null> => store.getTemplate(name),
     list: async (): Promise<Template[]> => store.listTemplates(),
-    delete: async (name: string): Promise<boolean> => store.deleteTemplate(name),
+    delete: async (name: string): Promise<boolean> => {
+      const deleted = await store.deleteTemplate(name);
+      options.changed();
+      return deleted;
+    },
   };
 }

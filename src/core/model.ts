@@ -80,6 +80,38 @@ export interface Batch extends BatchRecord {
   finishedAt: Date | null;
   /** Estimated time to finish from the pace so far; null when unknown or finished. */
   etaMs: number | null;
+  /** The batch's completion webhook and where its delivery stands; null when it has none. */
+  webhook: BatchWebhook | null;
+}
+
+/**
+ * Where a batch's completion webhook stands. 'waiting': the batch has not ended (or its
+ * end is not noticed yet; a retry of the batch waits again); 'pending': queued or being
+ * retried; 'delivered': a 2xx answered; 'dead': given up (attempts ran past the limit).
+ */
+export interface BatchWebhook {
+  url: string;
+  state: 'waiting' | 'pending' | 'delivered' | 'dead';
+  /** The `Kiln-Delivery` header of the current end's POSTs; null while waiting. */
+  deliveryId: string | null;
+  attempts: number;
+  /** The last attempt's error (a status, a timeout, a refused address), if it failed. */
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  deliveredAt: Date | null;
+}
+
+/** A template's cron schedule: each tick creates a batch from the template. */
+export interface TemplateSchedule {
+  /** Five fields, or six with seconds first (croner syntax). */
+  cron: string;
+  /** IANA time zone the cron is read in; default 'UTC', so every process agrees. */
+  timezone: string;
+  /**
+   * What a scheduler does with ticks missed while no process ran (older than the grace
+   * period): 'run-once' (default) creates one batch for the latest of them, 'skip' none.
+   */
+  missed: 'run-once' | 'skip';
 }
 
 export interface Template {
@@ -90,6 +122,11 @@ export interface Template {
   grid: Grid | null;
   /** 'code': defined with `defineTemplate` and written on open; 'store': saved through the API. */
   source: 'code' | 'store';
+  /** Batches created from the template (and by its schedule) POST their end here. */
+  webhook: { url: string } | null;
+  schedule: TemplateSchedule | null;
+  /** The last schedule tick that created (or skipped) a batch; null without a schedule. */
+  lastTickAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -2,6 +2,7 @@ import { batchEtaMs, batchState } from '../core/batch-state.ts';
 import type { JobState } from '../core/lifecycle.ts';
 import type { Batch, BatchCounts } from '../core/model.ts';
 import { type BatchRow, toBatchRecord } from './rows.ts';
+import { toBatchWebhook, type WebhookDeliveryRow } from './webhook-rows.ts';
 
 /**
  * A batch's jobs of one state, summed: what both stores' aggregate queries return (one
@@ -19,8 +20,16 @@ export interface AggregateRow {
   seconds: number;
 }
 
-/** A batch as read: its record, counts by state, progress, usage, times and ETA. */
-export function toBatch(row: BatchRow, aggregates: AggregateRow[], nowMs: number): Batch {
+/**
+ * A batch as read: its record, counts by state, progress, usage, times and ETA, and its
+ * webhook's state (`delivery`: the outbox row of its current end, if it has a webhook).
+ */
+export function toBatch(
+  row: BatchRow,
+  aggregates: AggregateRow[],
+  nowMs: number,
+  delivery?: WebhookDeliveryRow | null,
+): Batch {
   const record = toBatchRecord(row);
   const counts: BatchCounts = {
     total: 0,
@@ -58,5 +67,6 @@ export function toBatch(row: BatchRow, aggregates: AggregateRow[], nowMs: number
     startedAt: started === null ? null : new Date(started),
     finishedAt: open || finished === null ? null : new Date(finished),
     etaMs: batchEtaMs(state, counts.total, doneUnits, started, nowMs),
+    webhook: toBatchWebhook(row, delivery),
   };
 }

@@ -52,6 +52,8 @@ export const BATCH_DUMP_COLUMNS = [
   'cancelled',
   'metadata',
   'created_at_ms',
+  'webhook_url',
+  'webhook_notified_at_ms',
 ] as const;
 
 export const TEMPLATE_DUMP_COLUMNS = [
@@ -63,6 +65,9 @@ export const TEMPLATE_DUMP_COLUMNS = [
   'source',
   'created_at_ms',
   'updated_at_ms',
+  'webhook_url',
+  'schedule',
+  'last_tick_at_ms',
 ] as const;
 
 /** Log ids are kept: readers page through a job's logs by id. */

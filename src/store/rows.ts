@@ -114,6 +114,9 @@ export interface BatchRow {
   metadata: string | null;
   created_at_ms: number;
   updated_seq: number;
+  webhook_url: string | null;
+  /** Set when the batch's end was recorded in the webhook outbox; a retry clears it. */
+  webhook_notified_at_ms: number | null;
 }
 
 export function toBatchRecord(r: BatchRow): BatchRecord {
@@ -138,6 +141,10 @@ export interface TemplateRow {
   source: 'code' | 'store';
   created_at_ms: number;
   updated_at_ms: number;
+  webhook_url: string | null;
+  /** JSON of a TemplateSchedule. */
+  schedule: string | null;
+  last_tick_at_ms: number | null;
 }
 
 export function toTemplate(r: TemplateRow): Template {
@@ -150,6 +157,9 @@ export function toTemplate(r: TemplateRow): Template {
     source: r.source,
     createdAt: new Date(r.created_at_ms),
     updatedAt: new Date(r.updated_at_ms),
+    webhook: r.webhook_url === null ? null : { url: r.webhook_url },
+    schedule: json(r.schedule) as Template['schedule'],
+    lastTickAt: date(r.last_tick_at_ms),
   };
 }
 

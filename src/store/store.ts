@@ -121,6 +121,45 @@ export interface Store {
    */
   onCommit(listener: () => void): () => void;
 
+  // ---- batch-completion webhooks (src/webhooks) ------------------------------------
+  /**
+   * Batches with a webhook whose end is not recorded yet and that have ended (no job
+   * pending or running), at most `limit`: read by the dispatcher, never by the worker.
+   */
+  endedWebhookBatches(limit: number): Promise<string[]>;
+  /**
+   * Records a batch's end in the outbox: if the batch has a webhook, no recorded end,
+   * and no job pending or running, marks it and inserts the delivery `deliveryId` with a
+   * summary of the batch as it ended, in one transaction. False (nothing written) when
+   * it has not ended or another process recorded it first: one row per end.
+   */
+  recordBatchEnd(batchId: string, deliveryId: string): Promise<boolean>;
+  /**
+   * Claims up to `limit` due deliveries for `owner`: attempt += 1, and each is leased
+   * (not due again) for `leaseMs`, so two processes never send one at once.
+   */
+  claimWebhookDeliveries(owner: string, limit: number, leaseMs: number): Promise<WebhookDelivery[]>;
+  /** Settles an attempt if it is still the delivery's current one (fenced like a job's). */
+  settleWebhookDelivery(settle: WebhookSettle): Promise<boolean>;
+  /** When the next pending delivery falls due (ms, store clock; a leased one at its lease's end); null when none is pending. */
+  nextWebhookDueMs(): Promise<number | null>;
+  /** Deletes finished (delivered, dead) deliveries of batches that retention deleted. */
+  pruneWebhookDeliveries(): Promise<number>;
+  /**
+   * The stored value of a setting, storing `value` first when there is none: processes
+   * that call it at once all get the first value stored.
+   */
+  settingOrInsert(key: string, value: string): Promise<string>;
+
+  // ---- scheduled templates (src/schedules) -------------------------------------------
+  /**
+   * Moves the template's last tick to `tick.atMs` if its schedule is still
+   * `tick.schedule` and its last tick is earlier (compare-and-set), and inserts the
+   * tick's batch and jobs in the same transaction; without a batch, only the tick moves
+   * (a skipped tick). False, with nothing written, when another process took the tick.
+   */
+  claimTemplateTick(tick: TemplateTick, jobs: NewJob[], batch?: NewBatch): Promise<boolean>;
+
   // ---- retention ------------------------------------------------------------------
   /** Deletes up to `limit` jobs whose retention expired, with logs and artifacts, and emptied batches. */
   pruneExpired(limit: number): Promise<{ jobs: number; batches: number }>;
@@ -176,6 +215,42 @@ export interface NewBatch {
   name: string;
   template: string | null;
   metadata: Record<string, unknown> | null;
+  /** Where to POST the batch's end (checked by the caller); none when absent. */
+  webhookUrl?: string | null;
+}
+
+/** A delivery of the webhook outbox, as claimed for one attempt. */
+export interface WebhookDelivery {
+  /** Also the `Kiln-Delivery` header: the same at every attempt. */
+  id: string;
+  batchId: string;
+  event: string;
+  url: string;
+  /** The batch as it ended (a `Batch` as JSON): the body is built from it. */
+  summary: Record<string, unknown>;
+  /** This attempt's number, from 1: the settle's fence. */
+  attempt: number;
+  createdAt: Date;
+}
+
+export type WebhookSettle = {
+  id: string;
+  owner: string;
+  attempt: number;
+  /** The HTTP status answered, if any. */
+  status: number | null;
+} & (
+  | { outcome: 'delivered' }
+  | { outcome: 'retry'; error: string; delayMs: number }
+  | { outcome: 'dead'; error: string }
+);
+
+/** One tick of a template's schedule (Store.claimTemplateTick). */
+export interface TemplateTick {
+  template: string;
+  /** The schedule the tick was computed from (JSON, as stored): a changed one refuses it. */
+  schedule: string;
+  atMs: number;
 }
 
 export interface NewTemplate {
@@ -185,6 +260,12 @@ export interface NewTemplate {
   params: Record<string, unknown>;
   grid: Grid | null;
   source: 'code' | 'store';
+  webhookUrl?: string | null;
+  /**
+   * The schedule as JSON (a TemplateSchedule). When it differs from the stored one, the
+   * last tick becomes now: a new schedule starts from now and does not backfill.
+   */
+  schedule?: string | null;
 }
 
 export interface JobCount {

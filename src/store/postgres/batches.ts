@@ -2,6 +2,7 @@ import type { Batch, Page } from '../../core/model.ts';
 import { type AggregateRow, toBatch } from '../batch-aggregates.ts';
 import { type BatchRow, decodeCursor, encodeCursor } from '../rows.ts';
 import type { PageRequest } from '../store.ts';
+import type { WebhookDeliveryRow } from '../webhook-rows.ts';
 import type { PgConnection } from './connection.ts';
 import { TX_SEQ } from './sql.ts';
 
@@ -14,7 +15,7 @@ interface BatchAggregateRow extends AggregateRow {
  * kept in a counter row: every completion of a batch would update that one row, and
  * workers finishing jobs of one batch at once would queue on its lock.
  */
-const AGGREGATE = `SELECT batch_id, state, count(*) AS n, coalesce(sum(progress), 0)::float8 AS progress,
+export const AGGREGATE = `SELECT batch_id, state, count(*) AS n, coalesce(sum(progress), 0)::float8 AS progress,
   coalesce(sum(usage_tokens), 0)::float8 AS tokens, coalesce(sum(usage_cost_usd), 0)::float8 AS cost,
   min(started_at_ms) AS started, max(finished_at_ms) AS finished,
   coalesce(sum(CASE WHEN finished_at_ms IS NOT NULL AND started_at_ms IS NOT NULL
@@ -24,12 +25,23 @@ FROM jobs WHERE batch_id = ANY($1::text[]) GROUP BY batch_id, state`;
 async function withAllAggregates(c: PgConnection, rows: BatchRow[]): Promise<Batch[]> {
   if (rows.length === 0) return [];
   const aggregates = await c.query<BatchAggregateRow>(AGGREGATE, [rows.map((r) => r.id)]);
+  // The outbox row of each recorded end (batches with a webhook whose end is recorded).
+  const ended = rows.filter((r) => r.webhook_notified_at_ms !== null).map((r) => r.id);
+  const deliveries =
+    ended.length === 0
+      ? []
+      : await c.query<WebhookDeliveryRow>(
+          `SELECT DISTINCT ON (batch_id) * FROM webhook_deliveries WHERE batch_id = ANY($1::text[])
+           ORDER BY batch_id, created_at_ms DESC, id DESC`,
+          [ended],
+        );
   const now = c.nowMs();
   return rows.map((r) =>
     toBatch(
       r,
       aggregates.filter((a) => a.batch_id === r.id),
       now,
+      deliveries.find((d) => d.batch_id === r.id) ?? null,
     ),
   );
 }

@@ -57,6 +57,8 @@ const BATCH_TYPES: Record<(typeof BATCH_DUMP_COLUMNS)[number], string> = {
   cancelled: 'int',
   metadata: 'text',
   created_at_ms: 'bigint',
+  webhook_url: 'text',
+  webhook_notified_at_ms: 'bigint',
 };
 const TEMPLATE_TYPES: Record<(typeof TEMPLATE_DUMP_COLUMNS)[number], string> = {
   name: 'text',
@@ -67,6 +69,9 @@ const TEMPLATE_TYPES: Record<(typeof TEMPLATE_DUMP_COLUMNS)[number], string> = {
   source: 'text',
   created_at_ms: 'bigint',
   updated_at_ms: 'bigint',
+  webhook_url: 'text',
+  schedule: 'text',
+  last_tick_at_ms: 'bigint',
 };
 const LOG_TYPES: Record<(typeof LOG_DUMP_COLUMNS)[number], string> = {
   id: 'bigint',

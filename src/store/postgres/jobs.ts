@@ -22,9 +22,9 @@ const NOW = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
  * rise in that order), and their params. A job whose idempotency key meets
  * an existing one is not inserted (ON CONFLICT DO NOTHING), and gets no params row.
  */
-const INSERT_JOBS = `WITH
-b AS (INSERT INTO batches (id, name, template, metadata, created_at_ms, updated_seq)
-  SELECT $11, $12, $13, $14, ${NOW}, ${TX_SEQ} WHERE $11::text IS NOT NULL),
+export const INSERT_JOBS = `WITH
+b AS (INSERT INTO batches (id, name, template, metadata, webhook_url, created_at_ms, updated_seq)
+  SELECT $11, $12, $13, $14, $15, ${NOW}, ${TX_SEQ} WHERE $11::text IS NOT NULL),
 i AS (INSERT INTO jobs (id, type, name, state, batch_id, idempotency_key, priority,
     run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq)
   SELECT t.id, t.type, t.name, 'pending', t.batch_id, t.key, t.priority, ${NOW} + greatest(t.delay, 0),
@@ -44,6 +44,17 @@ export async function insertJobs(
   jobs: NewJob[],
   batch?: NewBatch,
 ): Promise<InsertedJob[]> {
+  const rows = await c.tuples<[string | null]>(
+    INSERT_JOBS,
+    insertJobsValues(jobs, batch),
+    'kiln_insert_jobs',
+  );
+  c.announceCommit();
+  return keyedIds(c, jobs, rows);
+}
+
+/** INSERT_JOBS's parameters: each job column as one array, then the batch's columns. */
+export function insertJobsValues(jobs: NewJob[], batch?: NewBatch): PgValue[] {
   const columns: PgValue[][] = Array.from({ length: 10 }, () => []);
   for (const j of jobs) {
     const values: PgValue[] = [
@@ -60,18 +71,22 @@ export async function insertJobs(
     ];
     for (let k = 0; k < values.length; k++) (columns[k] as PgValue[]).push(values[k]!);
   }
-  const rows = await c.tuples<[string | null]>(
-    INSERT_JOBS,
-    [
-      ...columns,
-      batch?.id ?? null,
-      batch?.name ?? null,
-      batch?.template ?? null,
-      batch?.metadata ? JSON.stringify(batch.metadata) : null,
-    ],
-    'kiln_insert_jobs',
-  );
-  c.announceCommit();
+  return [
+    ...columns,
+    batch?.id ?? null,
+    batch?.name ?? null,
+    batch?.template ?? null,
+    batch?.metadata ? JSON.stringify(batch.metadata) : null,
+    batch?.webhookUrl ?? null,
+  ];
+}
+
+/** Finishes `insertJobs`: which jobs were created, and the ids their keys name. */
+async function keyedIds(
+  c: PgConnection,
+  jobs: NewJob[],
+  rows: [string | null][],
+): Promise<InsertedJob[]> {
   const created = new Set(rows.map((r) => r[0]).filter((id) => id !== null));
   // A job whose key met an existing job (or one earlier in this call): the key names the
   // job that counts. Read in a statement of its own, which sees a job another
@@ -178,7 +193,18 @@ export async function retryJobs(
        WHERE ${t.sql} AND state IN (${states}) RETURNING id`,
       [tx.nowMs, t.param],
     );
-    if (r.rows.length > 0) tx.changed();
+    if (r.rows.length > 0) {
+      tx.changed();
+      // A batch that ended and was notified is open again: its next end notifies again.
+      // Every webhook batch's row is locked (even one not notified): a dispatcher recording
+      // its end locks it first and then looks at its jobs (postgres/webhooks.ts), so it
+      // either sees these jobs reopened or records the end before this clears the mark.
+      await tx.client.query(
+        `UPDATE batches SET webhook_notified_at_ms = NULL WHERE webhook_url IS NOT NULL
+           AND id IN (SELECT batch_id FROM jobs WHERE id = ANY($1::text[]))`,
+        [r.rows.map((row) => row.id)],
+      );
+    }
     return r.rows.map((row) => row.id);
   });
 }

@@ -111,6 +111,46 @@ CREATE TABLE templates (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'batch-completion webhooks (outbox), scheduled templates, settings',
+    // As in the SQLite store's migration 5: the webhook mark on batches (a partial index
+    // keeps the batches still waiting for their end few), the schedule and last tick on
+    // templates, the outbox, and settings (the generated webhook secret).
+    sql: `
+ALTER TABLE batches ADD COLUMN webhook_url text;
+ALTER TABLE batches ADD COLUMN webhook_notified_at_ms bigint;
+CREATE INDEX batches_webhook_waiting ON batches (id)
+  WHERE webhook_url IS NOT NULL AND webhook_notified_at_ms IS NULL;
+
+ALTER TABLE templates ADD COLUMN webhook_url text;
+ALTER TABLE templates ADD COLUMN schedule text;
+ALTER TABLE templates ADD COLUMN last_tick_at_ms bigint;
+
+CREATE TABLE webhook_deliveries (
+  id text PRIMARY KEY,
+  batch_id text NOT NULL,
+  event text NOT NULL,
+  url text NOT NULL,
+  summary text NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at_ms bigint NOT NULL,
+  lease_owner text,
+  last_status integer,
+  last_error text,
+  created_at_ms bigint NOT NULL,
+  delivered_at_ms bigint
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_batch ON webhook_deliveries (batch_id, created_at_ms);
+
+CREATE TABLE kiln_settings (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -23,8 +23,11 @@ import type {
   PageRequest,
   SchemaVersion,
   Store,
+  TemplateTick,
   TurnInput,
   TurnResult,
+  WebhookDelivery,
+  WebhookSettle,
 } from '../store.ts';
 import * as batches from './batches.ts';
 import { PgConnection } from './connection.ts';
@@ -34,7 +37,9 @@ import * as jobs from './jobs.ts';
 import { CommitListener } from './listener.ts';
 import { PG_LATEST_VERSION } from './migrations.ts';
 import * as retention from './retention.ts';
+import * as schedules from './schedules.ts';
 import * as templates from './templates.ts';
+import * as webhooks from './webhooks.ts';
 import * as worker from './worker-queries.ts';
 
 export interface PostgresStoreOptions {
@@ -219,6 +224,34 @@ export class PostgresStore implements Store {
         this.listener = undefined;
       }
     };
+  }
+  async endedWebhookBatches(limit: number): Promise<string[]> {
+    return webhooks.endedWebhookBatches(this.c, limit);
+  }
+  async recordBatchEnd(batchId: string, deliveryId: string): Promise<boolean> {
+    return webhooks.recordBatchEnd(this.c, batchId, deliveryId);
+  }
+  async claimWebhookDeliveries(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+  ): Promise<WebhookDelivery[]> {
+    return webhooks.claimWebhookDeliveries(this.c, owner, limit, leaseMs);
+  }
+  async settleWebhookDelivery(settle: WebhookSettle): Promise<boolean> {
+    return webhooks.settleWebhookDelivery(this.c, settle);
+  }
+  async nextWebhookDueMs(): Promise<number | null> {
+    return webhooks.nextWebhookDueMs(this.c);
+  }
+  async pruneWebhookDeliveries(): Promise<number> {
+    return webhooks.pruneWebhookDeliveries(this.c);
+  }
+  async settingOrInsert(key: string, value: string): Promise<string> {
+    return webhooks.settingOrInsert(this.c, key, value);
+  }
+  async claimTemplateTick(tick: TemplateTick, jobs: NewJob[], batch?: NewBatch): Promise<boolean> {
+    return schedules.claimTemplateTick(this.c, tick, jobs, batch);
   }
   async pruneExpired(limit: number): Promise<{ jobs: number; batches: number }> {
     return retention.pruneExpired(this.c, limit);

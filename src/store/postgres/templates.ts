@@ -6,11 +6,17 @@ import type { PgConnection } from './connection.ts';
 export async function upsertTemplate(c: PgConnection, t: NewTemplate): Promise<Template> {
   return c.write(async (tx) => {
     const r = await tx.client.query<TemplateRow>(
-      `INSERT INTO templates (name, type, description, params, grid, source, created_at_ms, updated_at_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+      // As in the SQLite store: a schedule's last tick starts at now (no backfill), and
+      // stays while the schedule is unchanged.
+      `INSERT INTO templates (name, type, description, params, grid, source, created_at_ms, updated_at_ms,
+         webhook_url, schedule, last_tick_at_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, CASE WHEN $9::text IS NULL THEN NULL ELSE $7::bigint END)
        ON CONFLICT (name) DO UPDATE SET type = excluded.type, description = excluded.description,
          params = excluded.params, grid = excluded.grid, source = excluded.source,
-         updated_at_ms = excluded.updated_at_ms
+         updated_at_ms = excluded.updated_at_ms, webhook_url = excluded.webhook_url,
+         schedule = excluded.schedule,
+         last_tick_at_ms = CASE WHEN templates.schedule IS NOT DISTINCT FROM excluded.schedule
+           THEN templates.last_tick_at_ms ELSE excluded.last_tick_at_ms END
        RETURNING *`,
       [
         t.name,
@@ -20,6 +26,8 @@ export async function upsertTemplate(c: PgConnection, t: NewTemplate): Promise<T
         t.grid === null ? null : JSON.stringify(t.grid),
         t.source,
         tx.nowMs,
+        t.webhookUrl ?? null,
+        t.schedule ?? null,
       ],
     );
     return toTemplate(r.rows[0]!);

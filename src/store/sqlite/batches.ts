@@ -2,6 +2,7 @@ import type { Batch, Page } from '../../core/model.ts';
 import { type AggregateRow, toBatch } from '../batch-aggregates.ts';
 import { type BatchRow, decodeCursor, encodeCursor } from '../rows.ts';
 import type { PageRequest } from '../store.ts';
+import type { WebhookDeliveryRow } from '../webhook-rows.ts';
 import type { SqliteConnection } from './connection.ts';
 
 // One pass over the batch's jobs (index jobs_batch), grouped by state.
@@ -12,7 +13,15 @@ const AGGREGATE = `SELECT state, count(*) AS n, total(progress) AS progress, tot
 FROM jobs WHERE batch_id = ? GROUP BY state`;
 
 function withAggregates(c: SqliteConnection, row: BatchRow, nowMs: number): Batch {
-  return toBatch(row, c.all<AggregateRow>(AGGREGATE, row.id), nowMs);
+  // The outbox row of the batch's current end, read only for a batch whose end is recorded.
+  const delivery =
+    row.webhook_notified_at_ms === null
+      ? null
+      : c.get<WebhookDeliveryRow>(
+          'SELECT * FROM webhook_deliveries WHERE batch_id = ? ORDER BY created_at_ms DESC, id DESC LIMIT 1',
+          row.id,
+        );
+  return toBatch(row, c.all<AggregateRow>(AGGREGATE, row.id), nowMs, delivery);
 }
 
 export function getBatch(c: SqliteConnection, id: string): Batch | null {

@@ -29,61 +29,70 @@ const INSERT_PARAMS_MANY = INSERT_PARAMS + Array(PARAMS_PER_INSERT).fill('(?, ?)
 const INSERT_PARAMS_ONE = `${INSERT_PARAMS}(?, ?)`;
 
 export function insertJobs(c: SqliteConnection, jobs: NewJob[], batch?: NewBatch): InsertedJob[] {
-  return c.write((tx) => {
-    const seq = tx.seq();
-    if (batch) {
-      c.run(
-        'INSERT INTO batches (id, name, template, metadata, created_at_ms, updated_seq) VALUES (?, ?, ?, ?, ?, ?)',
-        batch.id,
-        batch.name,
-        batch.template,
-        batch.metadata === null ? null : JSON.stringify(batch.metadata),
-        tx.nowMs,
-        seq,
-      );
-    }
-    // This transaction is the only writer: the rows it inserts take the rowids after the
-    // largest one, in order (a job whose idempotency key meets another leaves a gap).
-    const before = lastRid(c);
-    const rid = (i: number) => before + 1 + i;
-    const values = (j: NewJob, i: number) => [
-      rid(i),
-      j.id,
-      j.type,
-      j.name,
-      j.batchId,
-      j.idempotencyKey,
-      j.priority,
-      tx.nowMs + Math.max(0, j.delayMs),
-      j.maxAttempts,
-      j.maxAttempts,
-      j.retentionMs,
+  return c.write((tx) => insertJobsIn(c, tx, jobs, batch));
+}
+
+/** `insertJobs` inside a transaction of the caller's (a scheduled tick's: schedules.ts). */
+export function insertJobsIn(
+  c: SqliteConnection,
+  tx: Tx,
+  jobs: NewJob[],
+  batch?: NewBatch,
+): InsertedJob[] {
+  const seq = tx.seq();
+  if (batch) {
+    c.run(
+      'INSERT INTO batches (id, name, template, metadata, webhook_url, created_at_ms, updated_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      batch.id,
+      batch.name,
+      batch.template,
+      batch.metadata === null ? null : JSON.stringify(batch.metadata),
+      batch.webhookUrl ?? null,
       tx.nowMs,
       seq,
-    ];
-    let i = 0;
-    const many = c.stmt(INSERT_MANY);
-    for (; i + ROWS_PER_INSERT <= jobs.length; i += ROWS_PER_INSERT) {
-      const args: SQLInputValue[] = [];
-      for (let k = i; k < i + ROWS_PER_INSERT; k++) args.push(...values(jobs[k]!, k));
-      many.run(...args);
-    }
-    const one = c.stmt(INSERT_ONE);
-    for (; i < jobs.length; i++) one.run(...values(jobs[i]!, i));
-    // A job with an idempotency key may have met an existing job (or one earlier in this
-    // call) and not been inserted: the key names the job that counts.
-    const inserted = jobs.map((j) => {
-      if (j.idempotencyKey === null) return { id: j.id, created: true };
-      const existing = c.get<{ id: string }>(
-        'SELECT id FROM jobs WHERE idempotency_key = ?',
-        j.idempotencyKey,
-      )!;
-      return { id: existing.id, created: existing.id === j.id };
-    });
-    insertParams(c, jobs, inserted, rid);
-    tx.changed.addRun(before + 1, rid(jobs.length - 1));
-    return inserted;
+    );
+  }
+  // This transaction is the only writer: the rows it inserts take the rowids after the
+  // largest one, in order (a job whose idempotency key meets another leaves a gap).
+  const before = lastRid(c);
+  const rid = (i: number) => before + 1 + i;
+  const values = (j: NewJob, i: number) => [
+    rid(i),
+    j.id,
+    j.type,
+    j.name,
+    j.batchId,
+    j.idempotencyKey,
+    j.priority,
+    tx.nowMs + Math.max(0, j.delayMs),
+    j.maxAttempts,
+    j.maxAttempts,
+    j.retentionMs,
+    tx.nowMs,
+    seq,
+  ];
+  let i = 0;
+  const many = c.stmt(INSERT_MANY);
+  for (; i + ROWS_PER_INSERT <= jobs.length; i += ROWS_PER_INSERT) {
+    const args: SQLInputValue[] = [];
+    for (let k = i; k < i + ROWS_PER_INSERT; k++) args.push(...values(jobs[k]!, k));
+    many.run(...args);
+  }
+  const one = c.stmt(INSERT_ONE);
+  for (; i < jobs.length; i++) one.run(...values(jobs[i]!, i));
+  // A job with an idempotency key may have met an existing job (or one earlier in this
+  // call) and not been inserted: the key names the job that counts.
+  const inserted = jobs.map((j) => {
+    if (j.idempotencyKey === null) return { id: j.id, created: true };
+    const existing = c.get<{ id: string }>(
+      'SELECT id FROM jobs WHERE idempotency_key = ?',
+      j.idempotencyKey,
+    )!;
+    return { id: existing.id, created: existing.id === j.id };
   });
+  insertParams(c, jobs, inserted, rid);
+  tx.changed.addRun(before + 1, rid(jobs.length - 1));
+  return inserted;
 }
 
 /** The params of the jobs that were inserted, under their rowids. */
@@ -193,7 +202,7 @@ export function retryJobs(
   const states = includeCancelled ? sqlStateList('retry') : `'failed'`;
   return c.write((tx) => {
     flagBatch(c, tx, target, false);
-    return c
+    const ids = c
       .all<{ rid: number; id: string }>(
         // Attempt numbers keep counting, so a retried job's attempts get new fences, and the
         // budget resets. Progress stays until the next claim resets it under a new attempt
@@ -210,6 +219,15 @@ export function retryJobs(
         tx.changed.add(r.rid);
         return r.id;
       });
+    // A batch that ended and was notified is open again: its next end notifies again.
+    if (ids.length > 0) {
+      c.run(
+        `UPDATE batches SET webhook_notified_at_ms = NULL WHERE webhook_notified_at_ms IS NOT NULL
+           AND id IN (SELECT batch_id FROM jobs WHERE id IN (SELECT value FROM json_each(?)))`,
+        JSON.stringify(ids),
+      );
+    }
+    return ids;
   });
 }
 

@@ -207,6 +207,51 @@ INSERT INTO job_params (rid, params) SELECT rid, params FROM jobs;
 ALTER TABLE jobs DROP COLUMN params;
 `,
   },
+  {
+    version: 5,
+    name: 'batch-completion webhooks (outbox), scheduled templates, settings',
+    // A batch's end is noticed off the worker's hot path: a dispatcher looks for batches
+    // with a webhook and no notice yet (`webhook_notified_at_ms IS NULL`, a partial index
+    // keeps them few), and when one has ended it sets the mark and inserts the outbox row
+    // in one transaction (src/webhooks). A retry clears the mark. Templates keep their
+    // cron schedule and the last tick that made (or skipped) a batch: the scheduler
+    // moves it forward by compare-and-set in the transaction that inserts the tick's batch.
+    sql: `
+ALTER TABLE batches ADD COLUMN webhook_url TEXT;
+ALTER TABLE batches ADD COLUMN webhook_notified_at_ms INTEGER;
+CREATE INDEX batches_webhook_waiting ON batches (id)
+  WHERE webhook_url IS NOT NULL AND webhook_notified_at_ms IS NULL;
+
+ALTER TABLE templates ADD COLUMN webhook_url TEXT;
+ALTER TABLE templates ADD COLUMN schedule TEXT;
+ALTER TABLE templates ADD COLUMN last_tick_at_ms INTEGER;
+
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  batch_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  url TEXT NOT NULL,
+  -- the batch as it ended (JSON): the body is built from it, the same at every attempt
+  summary TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered' OR state = 'dead'),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  -- when due; while an attempt is out, the end of its lease (a claim moves it forward)
+  next_attempt_at_ms INTEGER NOT NULL,
+  lease_owner TEXT,
+  last_status INTEGER,
+  last_error TEXT,
+  created_at_ms INTEGER NOT NULL,
+  delivered_at_ms INTEGER
+) STRICT;
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_batch ON webhook_deliveries (batch_id, created_at_ms);
+
+CREATE TABLE kiln_settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

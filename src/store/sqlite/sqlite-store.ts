@@ -25,8 +25,11 @@ import type {
   PageRequest,
   SchemaVersion,
   Store,
+  TemplateTick,
   TurnInput,
   TurnResult,
+  WebhookDelivery,
+  WebhookSettle,
 } from '../store.ts';
 import { ArtifactFiles } from './artifact-files.ts';
 import * as batches from './batches.ts';
@@ -37,7 +40,9 @@ import * as feed from './feed.ts';
 import * as jobs from './jobs.ts';
 import { LATEST_VERSION, schemaVersion } from './migrations.ts';
 import * as retention from './retention.ts';
+import * as schedules from './schedules.ts';
 import * as templates from './templates.ts';
+import * as webhooks from './webhooks.ts';
 import * as worker from './worker-queries.ts';
 
 export interface SqliteStoreOptions {
@@ -238,6 +243,34 @@ export class SqliteStore implements Store {
   /** Whether other processes' commits are being watched (for tests). */
   get watchingCommits(): boolean {
     return this.watcher !== undefined;
+  }
+  async endedWebhookBatches(limit: number): Promise<string[]> {
+    return webhooks.endedWebhookBatches(this.c, limit);
+  }
+  async recordBatchEnd(batchId: string, deliveryId: string): Promise<boolean> {
+    return webhooks.recordBatchEnd(this.c, batchId, deliveryId);
+  }
+  async claimWebhookDeliveries(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+  ): Promise<WebhookDelivery[]> {
+    return webhooks.claimWebhookDeliveries(this.c, owner, limit, leaseMs);
+  }
+  async settleWebhookDelivery(settle: WebhookSettle): Promise<boolean> {
+    return webhooks.settleWebhookDelivery(this.c, settle);
+  }
+  async nextWebhookDueMs(): Promise<number | null> {
+    return webhooks.nextWebhookDueMs(this.c);
+  }
+  async pruneWebhookDeliveries(): Promise<number> {
+    return webhooks.pruneWebhookDeliveries(this.c);
+  }
+  async settingOrInsert(key: string, value: string): Promise<string> {
+    return webhooks.settingOrInsert(this.c, key, value);
+  }
+  async claimTemplateTick(tick: TemplateTick, jobs: NewJob[], batch?: NewBatch): Promise<boolean> {
+    return schedules.claimTemplateTick(this.c, tick, jobs, batch);
   }
   async pruneExpired(limit: number): Promise<{ jobs: number; batches: number }> {
     // Once per instance, with the first prune rather than on open: the sweep reads every

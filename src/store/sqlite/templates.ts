@@ -7,10 +7,16 @@ export function upsertTemplate(c: SqliteConnection, t: NewTemplate): Template {
   return c.write((tx) =>
     toTemplate(
       c.get<TemplateRow>(
-        `INSERT INTO templates (name, type, description, params, grid, source, created_at_ms, updated_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        // A schedule's last tick starts at now (no backfill), and stays while the schedule
+        // is unchanged (code templates are written again by every process that opens).
+        `INSERT INTO templates (name, type, description, params, grid, source, created_at_ms, updated_at_ms,
+           webhook_url, schedule, last_tick_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET type = excluded.type, description = excluded.description,
-           params = excluded.params, grid = excluded.grid, source = excluded.source, updated_at_ms = excluded.updated_at_ms
+           params = excluded.params, grid = excluded.grid, source = excluded.source, updated_at_ms = excluded.updated_at_ms,
+           webhook_url = excluded.webhook_url, schedule = excluded.schedule,
+           last_tick_at_ms = CASE WHEN templates.schedule IS excluded.schedule
+             THEN templates.last_tick_at_ms ELSE excluded.last_tick_at_ms END
          RETURNING *`,
         t.name,
         t.type,
@@ -20,6 +26,9 @@ export function upsertTemplate(c: SqliteConnection, t: NewTemplate): Template {
         t.source,
         tx.nowMs,
         tx.nowMs,
+        t.webhookUrl ?? null,
+        t.schedule ?? null,
+        t.schedule ? tx.nowMs : null,
       )!,
     ),
   );

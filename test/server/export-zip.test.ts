@@ -239,7 +239,7 @@ describe('batch export', () => {
     // a shorter archive that looks whole.
     await expect(res.arrayBuffer()).rejects.toThrow();
     expect(logged).toContainEqual({
-      event: 'export.failed',
+      event: 'export:failed',
       fields: { batchId: batch.id, error: 'disk on fire' },
     });
   });

@@ -1,7 +1,6 @@
 /** `GET /api/batches/{id}/export`: a batch's results and artifacts as one streamed ZIP. */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ServerDeps } from '../deps.ts';
-import { errorResponse } from '../errors.ts';
 import { findBatch } from '../routes/lookup.ts';
 import { errors, IdParam } from '../schemas/index.ts';
 import { batchArchive } from './batch-archive.ts';
@@ -33,19 +32,14 @@ const exportRoute = createRoute({
 export function registerExport(app: OpenAPIHono, deps: ServerDeps): void {
   app.openapi(exportRoute, async (c) => {
     const { id } = c.req.valid('param');
-    let batch: Awaited<ReturnType<typeof findBatch>>;
-    try {
-      // Before any byte of the ZIP: an unknown batch is a plain 404.
-      batch = await findBatch(deps.kiln, id);
-    } catch (error) {
-      return errorResponse(c, error) as never;
-    }
+    // Before any byte of the ZIP: an unknown batch throws, and the app answers a plain 404.
+    const batch = await findBatch(deps.kiln, id);
     // On Node, the socket itself: destroyed on failure, whatever the adapter then does
     // with the errored stream, so the client cannot mistake a cut archive for a whole one.
     const outgoing = (c.env as { outgoing?: { destroy(error?: Error): void } } | undefined)
       ?.outgoing;
     const body = pullStream(zipChunks(batchArchive(deps.kiln, batch, new Date())), (error) => {
-      deps.log('error', 'export.failed', {
+      deps.log('error', 'export:failed', {
         batchId: batch.id,
         error: error instanceof Error ? error.message : String(error),
       });
@@ -56,7 +50,7 @@ export function registerExport(app: OpenAPIHono, deps: ServerDeps): void {
       headers: {
         'content-type': 'application/zip',
         'content-disposition': attachmentDisposition(batch.name, 'zip'),
-        // Already compressed; a compressing proxy or middleware would only add latency.
+        // A snapshot of a batch that may still change: never served from a cache.
         'cache-control': 'no-store',
       },
     });

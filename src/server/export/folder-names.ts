@@ -30,14 +30,10 @@ export class FolderNames {
 
   take(job: { id: string; name: string | null }): string {
     const base = safeSegment(job.name) ?? job.id;
-    // Ids are unique, so `<name>~<id>` is too, unless another job is literally named so.
-    for (let n = 1; ; n++) {
-      const candidate = n === 1 ? base : n === 2 ? `${base}~${job.id}` : `${base}~${job.id}~${n}`;
-      const key = candidate.toLowerCase();
-      if (!this.used.has(key)) {
-        this.used.add(key);
-        return candidate;
-      }
-    }
+    // A safe segment never holds `~`, so `<base>~<id>` collides with no plain name, and
+    // with no other suffixed one: ids are unique.
+    const name = this.used.has(base.toLowerCase()) ? `${base}~${job.id}` : base;
+    this.used.add(name.toLowerCase());
+    return name;
   }
 }

@@ -31,6 +31,8 @@ export default defineConfig({
             'test/integration/schedules-*.test.ts',
             'test/guarantees/**/*.test.ts',
             'test/postgres/**/*.test.ts',
+            // The HTTP API, every route and every refusal, on PostgreSQL too.
+            'test/server/http-*.test.ts',
             // The batch export and /metrics read the store (artifacts in bytea, job counts).
             'test/server/export-zip.test.ts',
             'test/server/metrics-*.test.ts',

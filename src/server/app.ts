@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { KilnError } from '../core/errors.ts';
 import { bearerAuth } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
+import { refuseDotSegments } from './dot-segments.ts';
 import { asKilnError, bodyTooLarge, type ErrorBody } from './errors.ts';
 import { registerEvents } from './events/routes.ts';
 import { registerExport } from './export/route.ts';
@@ -39,6 +40,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
   app.use('*', requestLog(deps.log));
   app.use('*', metrics.middleware);
   app.use('*', bearerAuth(deps.token));
+  app.use('*', refuseDotSegments());
   app.use(
     '*',
     bodyLimit({

@@ -2,9 +2,10 @@
  * The HTTP server on a socket: `startServer(options)` listens and returns its URL and a
  * graceful `close()`. Used by `kiln serve`, by tests and by the bench, without the CLI.
  */
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import type { Duplex } from 'node:stream';
+import { getRequestListener } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { KilnError } from '../core/errors.ts';
 import type { Kiln } from '../kiln.ts';
@@ -70,6 +71,30 @@ export function checkExposure(host: string, token: string | undefined): void {
   }
 }
 
+/** The one error body for a request that never reached the app. */
+function badRequest(): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify({
+    error: new KilnError('INVALID_ARGUMENT', 'the request is not valid HTTP').toJSON(),
+  });
+  return { body, headers: { 'content-type': 'application/json' } };
+}
+
+/**
+ * A request Node's HTTP parser refuses (a broken request line or header) never reaches
+ * the app: it still gets the one error body, not Node's bare 400.
+ */
+function answerClientError(_error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { body } = badRequest();
+  socket.end(
+    'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
@@ -88,7 +113,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     closing: closing.signal,
   };
   const app = createApp(deps);
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  // A request whose URL cannot be parsed (a raw backslash in the path) fails before
+  // Hono sees it: answered with the one error body instead of an empty 400.
+  const listener = getRequestListener(app.fetch, {
+    hostname: host,
+    errorHandler: () => {
+      const { body, headers } = badRequest();
+      return new Response(body, { status: 400, headers });
+    },
+  });
+  const server = createServer(listener);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,6 +1,6 @@
 /**
  * Kiln's benchmark harness: `npm run bench` (all workloads on both stores), `npm run bench
- * -- --only W2` (a subset: W1..W6, comma-separated or repeated), `--store sqlite` or
+ * -- --only W2` (a subset: W1..W8, comma-separated or repeated), `--store sqlite` or
  * `--store postgres` (one store), `--quick` (smaller counts, one run).
  *
  * A full run writes bench/results/latest.json; a subset or a quick run writes
@@ -14,12 +14,13 @@ import { dirname, relative, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import type { Durability } from '../src/index.ts';
+import { type HttpSettings, w7, w8 } from './http-workloads.ts';
 import { killAllChildren } from './support/child.ts';
 import { cpuSnapshot, otherLoad } from './support/cpu.ts';
 import { BENCH_PG_URL, type BenchStore, postgresInfo } from './support/stores.ts';
 import { type Row, type Settings, w1, w2, w2Workers, w3, w4, w5 } from './workloads.ts';
 
-const ALL = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'] as const;
+const ALL = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8'] as const;
 type Workload = (typeof ALL)[number];
 
 /**
@@ -38,6 +39,7 @@ const TARGETS: Record<BenchStore, Record<string, { op: '>=' | '<=' | '=='; value
     'W4 backwards': { op: '==', value: 0 },
     'W5 recovery_s': { op: '<=', value: 10 },
     'W6 peak_rss_mb': { op: '<=', value: 100 },
+    'W8 fanout_p99_ms': { op: '<=', value: 50 },
   },
   postgres: {
     'W1 bulk_jobs_per_s': { op: '>=', value: 85_000 },
@@ -48,6 +50,7 @@ const TARGETS: Record<BenchStore, Record<string, { op: '>=' | '<=' | '=='; value
     'W4 backwards': { op: '==', value: 0 },
     'W5 recovery_s': { op: '<=', value: 10 },
     'W6 peak_rss_mb': { op: '<=', value: 100 },
+    'W8 fanout_p99_ms': { op: '<=', value: 50 },
   },
 };
 
@@ -191,6 +194,15 @@ const root = resolve(here, '..');
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const log = (line: string): void => console.log(line);
+  const http: HttpSettings = {
+    apiJobs: args.quick ? 5_000 : 20_000,
+    apiConnections: 50,
+    fanoutClients: 100,
+    fanoutJobs: 1_000,
+    fanoutConcurrency: 50,
+    fanoutReports: args.quick ? 5 : 10,
+    fanoutEveryMs: 100,
+  };
   const s: Settings = args.quick
     ? {
         store: 'sqlite',
@@ -264,6 +276,8 @@ async function main(): Promise<number> {
       { name: 'W3', when: has('W3'), run: () => w3(p, judged) },
       { name: 'W4', when: has('W4'), run: () => w4(p, judged) },
       { name: 'W5', when: has('W5'), run: () => w5(p, judged) },
+      { name: 'W7', when: has('W7'), run: () => w7({ ...p, ...http }, judged) },
+      { name: 'W8', when: has('W8'), run: () => w8({ ...p, ...http }, judged) },
     ];
   };
   for (const store of args.stores) {
@@ -315,7 +329,7 @@ async function main(): Promise<number> {
     durability: JUDGED,
     startedAt,
     durationS: Math.round((performance.now() - t0) / 100) / 10,
-    settings: { quick: args.quick, only: [...args.only], ...s, log: undefined },
+    settings: { quick: args.quick, only: [...args.only], ...s, ...http, log: undefined },
     errors,
   };
   mkdirSync(dirname(out), { recursive: true });

@@ -81,4 +81,24 @@ export const hold = defineJob({
   },
 });
 
-export const allJobs = [noop, latency, progress, hold];
+/**
+ * W8: `reports` progress reports `everyMs` apart, each with its number as the message,
+ * so an event-stream client can tell which reports an event covers.
+ */
+export const fanout = defineJob({
+  type: 'bench.fanout',
+  params: z.object({ reports: z.number().int().min(1), everyMs: z.number().int().min(0) }),
+  run: async (ctx) => {
+    const { reports, everyMs } = ctx.params;
+    const times = new Array<number>(reports);
+    for (let i = 1; i <= reports; i++) {
+      times[i - 1] = nowMs();
+      ctx.progress(i / reports, String(i));
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+    sinks.progress.set(ctx.jobId, times);
+    return null;
+  },
+});
+
+export const allJobs = [noop, latency, progress, hold, fanout];

@@ -26,10 +26,34 @@ export interface WatcherConfig {
 /** One job change as the watcher saw it: [job id, attempt, progress, state, seen at]. */
 export type Observation = [string, number, number, string, number];
 
+/** The server process of W7 and W8: `kiln serve` in all but the CLI. */
+export interface ServerConfig {
+  store: string;
+  durability: Durability;
+  /** Start an embedded worker (of this concurrency) on `start`; none if omitted. */
+  concurrency?: number;
+}
+
+/** W8's event-stream clients, all in one process. */
+export interface FanoutConfig {
+  url: string;
+  batchId: string;
+  clients: number;
+  /** The batch's job ids: observations are kept by index. */
+  jobIds: string[];
+  /** Progress reports per job (the handler's message is the report's number). */
+  reports: number;
+}
+
 export type ParentMessage = { type: 'start' } | { type: 'stop' };
 
 export type ChildMessage =
-  | { type: 'ready'; pid: number; rssBytes: number }
+  | { type: 'ready'; pid: number; rssBytes: number; url?: string }
+  /**
+   * W8: for each client, job and report (flattened in that order), when the client first
+   * saw that report or a later one of the job (nowMs()); 0 if never.
+   */
+  | { type: 'fanout'; covered: Float64Array; events: number; bytes: number }
   | {
       type: 'done';
       /** When the worker was started (the start message arrived), nowMs(). */

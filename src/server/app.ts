@@ -58,8 +58,10 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
   registerExport(app, deps);
   registerTemplateRoutes(app, deps);
   registerJobTypeRoutes(app, deps);
-  // The event stream ends itself when deps.closing aborts (graceful shutdown).
-  registerEvents(app, deps);
+  // The event stream ends itself when deps.closing aborts (graceful shutdown). Its
+  // follower's position is the feed lag /metrics reports (none while nobody follows).
+  const events = registerEvents(app, deps);
+  metrics.feedLag.follow(() => events.hub.position ?? Number.MAX_SAFE_INTEGER);
   registerPruneRoute(app, deps);
   metrics.register(app);
 

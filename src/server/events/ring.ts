@@ -39,6 +39,15 @@ export class Ring {
     return this.nextIndex;
   }
 
+  /** Encoded chunks shared by clients of the same interest at the same place (stream.ts). */
+  readonly chunks = new Map<string, Uint8Array>();
+
+  keepChunk(key: string, bytes: Uint8Array): void {
+    this.chunks.set(key, bytes);
+    // A chunk is wanted only while clients pass its place: the last few hundred suffice.
+    if (this.chunks.size > 256) this.chunks.delete(this.chunks.keys().next().value!);
+  }
+
   push(entry: Omit<RingEntry, 'index' | 'json'>): void {
     this.entries.push({ ...entry, index: this.nextIndex++, json: undefined });
     while (this.entries.length > this.capacity) {

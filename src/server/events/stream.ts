@@ -41,6 +41,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
   let unreadableSince: number | undefined;
   let snapshot: AsyncGenerator<string, void, undefined> | undefined;
 
+  const interestKey = `${interest.batchId ?? ''}/${interest.jobId ?? ''}`;
   const wants = (e: RingEntry): boolean =>
     interest.jobId !== undefined
       ? e.jobId === interest.jobId
@@ -82,7 +83,34 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
     return '';
   };
 
-  const fromRing = async (): Promise<string> => {
+  /** Frames for a run of ring entries: this client's events, an id on its last of each transaction. */
+  const ringFrames = (entries: RingEntry[]): string => {
+    let out = '';
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!e.change) {
+        if (wants(e)) out += frame(e.event, entryJson(e));
+        continue;
+      }
+      if (e.seq <= cursor) continue; // the client had it already (snapshot or store)
+      if (!wants(e)) continue;
+      let last = true;
+      for (
+        let k = i + 1;
+        k < entries.length && entries[k]!.change && entries[k]!.seq === e.seq;
+        k++
+      ) {
+        if (wants(entries[k]!)) {
+          last = false;
+          break;
+        }
+      }
+      out += frame(e.event, entryJson(e), last ? e.seq : undefined);
+    }
+    return out;
+  };
+
+  const fromRing = async (): Promise<string | Uint8Array> => {
     const ring = hub.ring;
     if (ring === undefined || !ring.holds(ringIndex)) {
       mode = 'store'; // fell behind the ring (or the follower restarted)
@@ -103,33 +131,20 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
       await hub.waitForNews(opts.keepAliveMs);
       return ring.end === ringIndex && hub.ring === ring ? KEEP_ALIVE : '';
     }
+    const first = ringIndex;
     ringIndex = entries[entries.length - 1]!.index + 1;
-    let out = '';
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      if (!e.change) {
-        if (wants(e)) out += frame(e.event, entryJson(e));
-        continue;
-      }
-      if (e.seq <= cursor) continue; // the client had it already (snapshot or store)
-      if (!wants(e)) continue;
-      // The id goes on this client's last event of the transaction.
-      let last = true;
-      for (
-        let k = i + 1;
-        k < entries.length && entries[k]!.change && entries[k]!.seq === e.seq;
-        k++
-      ) {
-        if (wants(entries[k]!)) {
-          last = false;
-          break;
-        }
-      }
-      out += frame(e.event, entryJson(e), last ? e.seq : undefined);
-    }
     const lastChange = entries.findLast((e) => e.change);
+    const skips = entries.some((e) => e.change && e.seq <= cursor);
+    // Clients with the same interest at the same place in the ring get the same bytes:
+    // made once, shared (with 100 clients on one batch, the server encodes each chunk once).
+    const key = `${interestKey}@${first}-${ringIndex}`;
+    let bytes = skips ? undefined : ring.chunks.get(key);
+    if (bytes === undefined) {
+      bytes = encoder.encode(ringFrames(entries));
+      if (!skips) ring.keepChunk(key, bytes);
+    }
     if (lastChange !== undefined && lastChange.seq > cursor) cursor = lastChange.seq;
-    return out;
+    return bytes;
   };
 
   const start = async (): Promise<string> => {
@@ -147,7 +162,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
     return retryFrame(opts.retryMs);
   };
 
-  const next = async (): Promise<string> => {
+  const next = async (): Promise<string | Uint8Array> => {
     if (mode === 'start') return start();
     if (snapshot !== undefined) {
       const r = await snapshot.next();
@@ -162,7 +177,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
     {
       async pull(controller) {
         for (;;) {
-          let text: string;
+          let text: string | Uint8Array;
           try {
             text = await next();
             unreadableSince = undefined;
@@ -178,7 +193,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
             return;
           }
           if (text.length > 0) {
-            controller.enqueue(encoder.encode(text));
+            controller.enqueue(typeof text === 'string' ? encoder.encode(text) : text);
             return;
           }
         }

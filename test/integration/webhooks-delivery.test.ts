@@ -52,7 +52,11 @@ async function webhookOf(kiln: Kiln, id: string, state: string): Promise<Batch> 
 
 describe('batch-completion webhooks', () => {
   it('POSTs a signed summary when the batch ends; a tampered body or an old time fails the check', async () => {
-    const { kiln, work } = await open({ jobs: [testJob], webhookSecret: SECRET, allowPrivateWebhooks: true });
+    const { kiln, work } = await open({
+      jobs: [testJob],
+      webhookSecret: SECRET,
+      allowPrivateWebhooks: true,
+    });
     const r = await receiver();
     services(kiln);
     const batch = await kiln.batches.create({
@@ -76,7 +80,9 @@ describe('batch-completion webhooks', () => {
     expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(verifySignature(SECRET, signature, post!.body)).toBe(true);
     expect(await kiln.webhooks.verify(signature, post!.body)).toBe(true);
-    expect(verifySignature(SECRET, signature, post!.body.replace('completed', 'failed'))).toBe(false);
+    expect(verifySignature(SECRET, signature, post!.body.replace('completed', 'failed'))).toBe(
+      false,
+    );
     expect(verifySignature('another secret', signature, post!.body)).toBe(false);
     const t = Number(/t=(\d+)/.exec(signature)![1]);
     expect(verifySignature(SECRET, signature, post!.body, { nowSeconds: t + 301 })).toBe(false);
@@ -101,7 +107,11 @@ describe('batch-completion webhooks', () => {
   });
 
   it('retries an answer that is not 2xx with backoff, the same delivery and body each time', async () => {
-    const { kiln, work } = await open({ jobs: [testJob], webhookSecret: SECRET, allowPrivateWebhooks: true });
+    const { kiln, work } = await open({
+      jobs: [testJob],
+      webhookSecret: SECRET,
+      allowPrivateWebhooks: true,
+    });
     const r = await receiver((n) => (n < 2 ? 500 : 200));
     services(kiln);
     work();
@@ -130,7 +140,11 @@ describe('batch-completion webhooks', () => {
   });
 
   it('gives up past the limit and shows the delivery dead', async () => {
-    const { kiln, work } = await open({ jobs: [testJob], webhookSecret: SECRET, allowPrivateWebhooks: true });
+    const { kiln, work } = await open({
+      jobs: [testJob],
+      webhookSecret: SECRET,
+      allowPrivateWebhooks: true,
+    });
     const r = await receiver(() => 503);
     services(kiln, { ...FAST, retry: { baseMs: 50, maxMs: 100, jitter: 0, giveUpAfterMs: 300 } });
     work();
@@ -146,7 +160,11 @@ describe('batch-completion webhooks', () => {
   });
 
   it("a template's webhook is inherited; retrying a notified batch notifies its next end again", async () => {
-    const { kiln, work } = await open({ jobs: [testJob], webhookSecret: SECRET, allowPrivateWebhooks: true });
+    const { kiln, work } = await open({
+      jobs: [testJob],
+      webhookSecret: SECRET,
+      allowPrivateWebhooks: true,
+    });
     const r = await receiver();
     services(kiln);
     work();

@@ -36,10 +36,12 @@ function row(
   return { store: 'sqlite', workload, metric, value, unit, durability, ...extra };
 }
 
-async function startServerChild(config: ServerConfig): Promise<{ child: Child; url: string }> {
+async function startServerChild(
+  config: ServerConfig,
+): Promise<{ child: Child; url: string; readyRssMb: number }> {
   const child = new Child('server', 'server', config);
   const ready = await child.next('ready', 30_000);
-  return { child, url: ready.url! };
+  return { child, url: ready.url!, readyRssMb: ready.rssBytes / 2 ** 20 };
 }
 
 /** POSTs a JSON body on a keep-alive agent; resolves with the status and body. */
@@ -121,7 +123,11 @@ export async function w7(s: Settings & HttpSettings, durability: Durability): Pr
 
 export async function w8(s: Settings & HttpSettings, durability: Durability): Promise<Row[]> {
   return withBenchStore(s.store, 'w8', async (store) => {
-    const { child: server, url } = await startServerChild({
+    const {
+      child: server,
+      url,
+      readyRssMb,
+    } = await startServerChild({
       store,
       durability,
       concurrency: s.fanoutConcurrency,
@@ -204,6 +210,7 @@ export async function w8(s: Settings & HttpSettings, durability: Durability): Pr
         deliveries: latencies.length,
         events: seen.events,
         megabytes: round(seen.bytes / 2 ** 20, 1),
+        serverReadyRssMb: round(readyRssMb, 1),
       };
       return [
         row('W8', 'fanout_p50_ms', round(percentile(latencies, 50), 2), 'ms', durability, {

@@ -150,7 +150,7 @@ export class FeedHub {
           change: true,
           jobId: e.job.id,
           batchId: e.job.batchId,
-          data: e.job,
+          json: JSON.stringify(e.job),
         });
         if (e.job.batchId !== null) this.markDirty(e.job.batchId);
       } else {
@@ -188,7 +188,7 @@ export class FeedHub {
           change: false,
           jobId: null,
           batchId: id,
-          data: batch,
+          json: JSON.stringify(batch),
         });
       }
     } catch (error) {

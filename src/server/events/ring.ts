@@ -9,8 +9,8 @@ export interface RingEntry {
   change: boolean;
   jobId: string | null;
   batchId: string | null;
-  data: unknown;
-  json: string | undefined;
+  /** The event's data, serialized once when it enters the ring (every client shares it). */
+  json: string;
 }
 
 /**
@@ -44,12 +44,13 @@ export class Ring {
 
   keepChunk(key: string, bytes: Uint8Array): void {
     this.chunks.set(key, bytes);
-    // A chunk is wanted only while clients pass its place: the last few hundred suffice.
-    if (this.chunks.size > 256) this.chunks.delete(this.chunks.keys().next().value!);
+    // Clients woken by the same news ask for the same chunk at once; older chunks are
+    // wanted only by stragglers, which make their own. Each can be a few hundred kB.
+    if (this.chunks.size > 16) this.chunks.delete(this.chunks.keys().next().value!);
   }
 
-  push(entry: Omit<RingEntry, 'index' | 'json'>): void {
-    this.entries.push({ ...entry, index: this.nextIndex++, json: undefined });
+  push(entry: Omit<RingEntry, 'index'>): void {
+    this.entries.push({ ...entry, index: this.nextIndex++ });
     while (this.entries.length > this.capacity) {
       const dropped = this.entries.shift()!;
       if (dropped.change && dropped.seq > this.floor) this.floor = dropped.seq;
@@ -75,9 +76,4 @@ export class Ring {
     const first = this.entries[0];
     return first === undefined ? index >= this.nextIndex : index >= first.index;
   }
-}
-
-export function entryJson(e: RingEntry): string {
-  e.json ??= JSON.stringify(e.data);
-  return e.json;
 }

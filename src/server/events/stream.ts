@@ -1,7 +1,7 @@
 import type { Batch, ChangeEvent, Job } from '../../core/model.ts';
 import type { Store } from '../../store/store.ts';
 import type { FeedHub, Interest } from './hub.ts';
-import { entryJson, type RingEntry } from './ring.ts';
+import type { RingEntry } from './ring.ts';
 import { frame, KEEP_ALIVE, retryFrame } from './sse.ts';
 
 export interface StreamOptions {
@@ -89,7 +89,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (!e.change) {
-        if (wants(e)) out += frame(e.event, entryJson(e));
+        if (wants(e)) out += frame(e.event, e.json);
         continue;
       }
       if (e.seq <= cursor) continue; // the client had it already (snapshot or store)
@@ -105,7 +105,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
           break;
         }
       }
-      out += frame(e.event, entryJson(e), last ? e.seq : undefined);
+      out += frame(e.event, e.json, last ? e.seq : undefined);
     }
     return out;
   };

@@ -5,13 +5,15 @@
 import { parse, UsageError } from '../../bin/cli.ts';
 import { DEFAULT_STORE_URL, type Durability, Kiln, redactStoreUrl, type Worker } from '../index.ts';
 import { jsonLogger, type Logger } from '../server/deps.ts';
+import { startScheduler } from '../services/index.ts';
 import { loadJobs, positiveInteger } from './load-jobs.ts';
 
 export const WORKER_HELP = `Usage: kiln worker [options]
 
 Claims and runs jobs from a store until SIGTERM or SIGINT, then stops gracefully:
 running jobs get a grace period to finish, the rest go back to pending for another
-worker. Logs one JSON line per event to stderr.
+worker. Also creates the batches of scheduled templates (each tick once, whatever the
+number of processes). Logs one JSON line per event to stderr.
 
 Options:
   -s, --store <url>          Store URL (env KILN_STORE; default ${DEFAULT_STORE_URL})
@@ -122,6 +124,8 @@ export async function worker(args: string[]): Promise<void> {
   const kiln = await Kiln.open({ store, jobs, templates, durability: durability as Durability });
   const w = kiln.work({ concurrency, handleSignals: true, ...(types ? { types } : {}) });
   logWorkerEvents(w, log);
+  // Scheduled templates tick from any process; each tick makes its batch once (src/schedules).
+  const scheduler = startScheduler({ kiln, log });
   log('info', 'worker:start', {
     worker: w.id,
     pid: process.pid,
@@ -134,7 +138,7 @@ export async function worker(args: string[]): Promise<void> {
   // The worker stops itself on the signal (handleSignals); we wait for it, then close.
   const signal = await nextStopSignal();
   log('info', 'worker:stopping', { worker: w.id, signal, running: w.running });
-  await w.stop();
+  await Promise.all([w.stop(), scheduler.stop()]);
   await kiln.close();
   log('info', 'worker:stop', { worker: w.id });
 }

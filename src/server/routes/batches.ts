@@ -72,6 +72,7 @@ function createInput(body: CreateBatchRequest): CreateBatchInput {
     metadata: body.metadata,
     priority: body.priority,
     runAt: runAtOf(body.runAt),
+    webhook: body.webhook,
   });
   if (body.template !== undefined) {
     return {

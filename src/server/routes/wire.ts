@@ -35,6 +35,14 @@ export function batchBody(batch: Batch): BatchBody {
     createdAt: iso(batch.createdAt),
     startedAt: isoOrNull(batch.startedAt),
     finishedAt: isoOrNull(batch.finishedAt),
+    webhook:
+      batch.webhook === null
+        ? null
+        : {
+            ...batch.webhook,
+            nextAttemptAt: isoOrNull(batch.webhook.nextAttemptAt),
+            deliveredAt: isoOrNull(batch.webhook.deliveredAt),
+          },
   };
 }
 
@@ -47,6 +55,7 @@ export function templateBody(t: Template): TemplateBody {
         : Object.fromEntries(Object.entries(t.grid).map(([k, v]) => [k, [...v]])),
     createdAt: iso(t.createdAt),
     updatedAt: iso(t.updatedAt),
+    lastTickAt: isoOrNull(t.lastTickAt),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   TimeInput,
   Usage,
 } from './common.ts';
+import { BatchWebhookSchema, WebhookSchema } from './webhooks.ts';
 
 export const GridSchema = z.record(z.string(), z.array(z.unknown()).min(1)).openapi('Grid', {
   description: 'Each key lists the values it takes; one job per combination',
@@ -56,6 +57,9 @@ export const CreateBatchSchema = z
     }),
     params: JsonObject.optional().openapi({
       description: "With `template`: merged over the template's params",
+    }),
+    webhook: WebhookSchema.optional().openapi({
+      description: "POSTed a signed summary when the batch ends; default: the template's",
     }),
   })
   .superRefine((b, ctx) => {
@@ -114,6 +118,9 @@ export const BatchSchema = z
       .number()
       .nullable()
       .openapi({ description: 'Estimated ms to finish; null when unknown or finished' }),
+    webhook: BatchWebhookSchema.nullable().openapi({
+      description: "The completion webhook's delivery (docs/API.md, Webhooks); null without one",
+    }),
   })
   .openapi('Batch');
 export type BatchBody = z.infer<typeof BatchSchema>;

@@ -8,3 +8,4 @@ export * from './common.ts';
 export * from './job-types.ts';
 export * from './jobs.ts';
 export * from './templates.ts';
+export * from './webhooks.ts';

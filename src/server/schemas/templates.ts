@@ -1,7 +1,8 @@
 /** Templates (presets): a saved recipe for a batch, a job type with params and a grid. */
 import { z } from '@hono/zod-openapi';
 import { GridSchema } from './batches.ts';
-import { JsonObject, Time } from './common.ts';
+import { JsonObject, NullableTime, Time } from './common.ts';
+import { ScheduleSchema, TemplateScheduleSchema, WebhookSchema } from './webhooks.ts';
 
 export const TemplateName = z
   .string()
@@ -16,6 +17,13 @@ const templateFields = {
   description: z.string().max(1_000).optional(),
   params: JsonObject.optional().openapi({ description: 'Default params of every job' }),
   grid: GridSchema.optional(),
+  webhook: WebhookSchema.optional().openapi({
+    description: 'Batches made from the template POST their end here (unless they name their own)',
+  }),
+  schedule: ScheduleSchema.optional().openapi({
+    description:
+      'Each cron tick creates a batch from the template, exactly once (docs/API.md, Scheduled batches); invalid cron or time zone: 400 INVALID_SCHEDULE',
+  }),
 };
 
 export const CreateTemplateSchema = z
@@ -41,6 +49,11 @@ export const TemplateSchema = z
       .openapi({ description: "'code': defined in code and written on start" }),
     createdAt: Time,
     updatedAt: Time,
+    webhook: z.object({ url: z.string() }).nullable(),
+    schedule: TemplateScheduleSchema.nullable(),
+    lastTickAt: NullableTime.openapi({
+      description: 'The last schedule tick that created (or skipped) a batch',
+    }),
   })
   .openapi('Template');
 export type TemplateBody = z.infer<typeof TemplateSchema>;

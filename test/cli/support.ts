@@ -107,6 +107,7 @@ export interface RunningCli {
   /** Everything written to stdout so far. */
   stdout(): string;
   stderr(): string;
+  kill(signal: NodeJS.Signals): void;
   done: Promise<Finished>;
 }
 
@@ -129,5 +130,5 @@ export function startKiln(url: string, args: string[], env: NodeJS.ProcessEnv = 
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
   process.once('exit', () => child.kill('SIGKILL'));
-  return { stdout: () => stdout, stderr: () => stderr, done };
+  return { stdout: () => stdout, stderr: () => stderr, kill: (sig) => child.kill(sig), done };
 }

@@ -107,6 +107,17 @@ describe('kiln watch, piped', () => {
   });
 });
 
+test('Ctrl-C stops a watch: exit 130, nothing changed on the server', async () => {
+  const batch = await batchOf('interrupted', { action: 'succeed' });
+  const watch = startKiln(s.url, ['watch', batch.id]);
+  await waitFor(() => /batch interrupted: pending/.test(watch.stdout()), { what: 'the snapshot' });
+  watch.kill('SIGINT');
+  const r = await watch.done;
+  expect(r.code).toBe(130);
+  expect(r.stderr).toBe('');
+  expect((await s.kiln.batches.get(batch.id))?.state).toBe('pending');
+});
+
 test('kiln watch --json: NDJSON events, the snapshot first, the last batch event final', async () => {
   const batch = await batchOf('ndjson', progress(300), progress(300));
   const watch = startKiln(s.url, ['watch', batch.id, '--json']);

@@ -2,11 +2,14 @@
  * The `kiln` commands that talk to a server over HTTP (src/cli/client): bin/kiln.ts
  * adds them to its dispatcher and `CLIENT_HELP` to its help.
  */
-import { cancel, pause, resume, retry } from './actions.ts';
 import { batch } from './batch.ts';
+import { cancel } from './cancel.ts';
 import { exportBatch } from './export.ts';
 import { list } from './list.ts';
+import { pause } from './pause.ts';
 import { prune } from './prune.ts';
+import { resume } from './resume.ts';
+import { retry } from './retry.ts';
 import { status } from './status.ts';
 import { submit } from './submit.ts';
 import { watch } from './watch.ts';

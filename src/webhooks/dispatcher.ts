@@ -134,7 +134,12 @@ export class WebhookDispatcher {
         this.log('info', 'webhook.queued', { batchId, deliveryId });
       }
     }
-    for (;;) {
+    // A claim is a write (SQLite: the store's one write lock), so it is made only when a
+    // read says something is due.
+    for (
+      let due = await this.store.nextWebhookDueMs();
+      due !== null && due <= this.store.nowMs();
+    ) {
       const claimed = await this.store.claimWebhookDeliveries(
         this.owner,
         this.concurrency,
@@ -142,6 +147,7 @@ export class WebhookDispatcher {
       );
       await Promise.all(claimed.map((d) => this.deliver(d)));
       if (claimed.length < this.concurrency || this.stopped) break;
+      due = await this.store.nextWebhookDueMs();
     }
     if (Date.now() - this.lastPruneMs > 60_000) {
       this.lastPruneMs = Date.now();

@@ -2,7 +2,9 @@
  * `kiln export`: the batch's ZIP streamed to disk from a real server, a valid archive
  * with results.json and every artifact; a download cut short leaves no file behind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +12,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { suggestedName } from '../../src/cli/commands/export.ts';
 import { tempStore, waitFor } from '../support/helpers.ts';
-import { type CliServer, cliServer, kiln } from './support.ts';
+import { type CliServer, cliServer, KILN_BIN, kiln } from './support.ts';
 
 let s: CliServer;
 const dir = tempStore();
@@ -53,6 +55,28 @@ test('export writes a valid ZIP: results.json and every job’s files', async ()
   const artifacts = Object.keys(files).filter((name) => name.startsWith('artifacts/'));
   expect(artifacts.filter((name) => name.endsWith('/outline.md'))).toHaveLength(2);
   expect(artifacts.filter((name) => name.endsWith('/outline.json'))).toHaveLength(2);
+
+  // `-o -`: the same archive on stdout (here a file), the progress on stderr.
+  const piped = join(dir.dir, 'piped.zip');
+  const fd = openSync(piped, 'w');
+  const child = spawn(process.execPath, [KILN_BIN, 'export', batchId, '-o', '-'], {
+    stdio: ['ignore', fd, 'pipe'],
+    env: { ...process.env, KILN_URL: s.url, KILN_TOKEN: '' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const [code] = (await once(child, 'close')) as [number];
+  closeSync(fd);
+  expect(code).toBe(0);
+  expect(stderr).toMatch(/^exported to stdout: /);
+  expect(Object.keys(unzipSync(new Uint8Array(readFileSync(piped))))).toEqual(Object.keys(files));
+
+  // A place that cannot be written: said before any byte is read, usage error.
+  const nowhere = await kiln(s.url, ['export', batchId, '-o', join(dir.dir, 'no', 'x.zip')]);
+  expect(nowhere.code).toBe(2);
+  expect(nowhere.stderr).toMatch(/^kiln: cannot write .*x\.zip\.part: ENOENT/);
 });
 
 test('a download cut short exits 1 and leaves nothing behind', async () => {

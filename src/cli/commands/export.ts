@@ -1,7 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { UsageError } from '../../../bin/cli.ts';
 import { ClientError } from '../client/index.ts';
 import { CONNECTION_HELP, clientCommand, connect, parseCommand } from './common.ts';
 
@@ -30,23 +31,30 @@ export const exportBatch = clientCommand('export', HELP, async (args, io) => {
   const toStdout = values.output === '-';
   const path = values.output ?? suggestedName(response.headers.get('content-disposition'), batchId);
   const partial = `${path}.part`;
-  const out = toStdout ? io.out : createWriteStream(partial);
+  // Opened before the first byte is read: a path that cannot be written is said at once.
+  const file = toStdout
+    ? undefined
+    : await open(partial, 'w').catch((error: Error) => {
+        response.body?.cancel().catch(() => {});
+        throw new UsageError(`cannot write ${partial}: ${error.message}`, 'export');
+      });
   const progress = new ByteProgress(io.err, toStdout ? 'stdout' : path);
-  try {
-    for await (const chunk of response.body ?? []) {
+  const counted = async function* (source: AsyncIterable<Uint8Array>) {
+    for await (const chunk of source) {
       progress.add(chunk.byteLength);
-      if (!out.write(chunk)) await once(out, 'drain');
+      yield chunk;
     }
-    if (!toStdout) {
-      out.end();
-      await once(out, 'finish');
+  };
+  try {
+    // pipeline: back-pressure from the disk to the socket, and an error on either side
+    // (the connection cut, the disk full) ends both.
+    const body = Readable.fromWeb(response.body ?? new ReadableStream());
+    if (file) {
+      await pipeline(body, counted, file.createWriteStream());
       await rename(partial, path);
-    }
+    } else await pipeline(body, counted, io.out, { end: false });
   } catch (error) {
-    if (!toStdout) {
-      out.destroy();
-      await rm(partial, { force: true });
-    }
+    if (file) await rm(partial, { force: true });
     progress.done(false);
     throw new ClientError(
       'EXPORT_INTERRUPTED',

@@ -4,19 +4,32 @@
 // `npm run kiln` passes the same flag; the bench's worker processes do too.
 /**
  * The `kiln` command: `kiln serve`, the HTTP API with an embedded worker, and `kiln
- * worker`, a worker as a process of its own (src/cli); `kiln migrate` and `kiln copy`
- * (migrate.ts, copy.ts), to prepare a store and to grow from SQLite to PostgreSQL.
+ * worker`, a worker as a process of its own; `kiln migrate` and `kiln copy`, to prepare
+ * a store and to grow from SQLite to PostgreSQL; the client commands. Each lives in
+ * src/cli and is loaded only when it runs: a client command does not pay for loading
+ * the server (hono, zod-openapi) or the stores.
  *
  * Exit codes: 0 done (a worker: stopped by SIGTERM or SIGINT), 1 failure, 2 bad usage;
  * the client commands add 3 and 4 (src/cli/commands/index.ts, CLIENT_EXIT_CODES).
  */
-import { CLIENT_EXIT_CODES, CLIENT_HELP, clientCommands } from '../src/cli/commands/index.ts';
-import { serve } from '../src/cli/serve.ts';
-import { worker } from '../src/cli/worker.ts';
-import { KilnError, suggestName } from '../src/index.ts';
-import { UsageError } from './cli.ts';
-import { copy } from './copy.ts';
-import { migrate } from './migrate.ts';
+import { CLIENT_COMMAND_NAMES, CLIENT_EXIT_CODES, CLIENT_HELP } from '../src/cli/commands/help.ts';
+import { UsageError } from '../src/cli/usage.ts';
+import { KilnError, suggestName } from '../src/core/errors.ts';
+
+type Command = (args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('../src/cli/serve.ts')).serve,
+  worker: async () => (await import('../src/cli/worker.ts')).worker,
+  migrate: async () => (await import('../src/cli/migrate.ts')).migrate,
+  copy: async () => (await import('../src/cli/copy.ts')).copy,
+  ...Object.fromEntries(
+    CLIENT_COMMAND_NAMES.map((name) => [
+      name,
+      async () => (await import('../src/cli/commands/index.ts')).clientCommands[name]!,
+    ]),
+  ),
+};
 
 const HELP = `Usage: kiln <command> [options]
 
@@ -45,19 +58,12 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const commands: Record<string, (args: string[]) => Promise<void>> = {
-    serve,
-    worker,
-    migrate,
-    copy,
-    ...clientCommands,
-  };
-  const run = Object.hasOwn(commands, command) ? commands[command] : undefined;
-  if (run) {
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (load) {
     current = command;
-    return run(rest);
+    return (await load())(rest);
   }
-  const hint = suggestName(command, Object.keys(commands));
+  const hint = suggestName(command, Object.keys(COMMANDS));
   throw new UsageError(
     `unknown command \`${command}\`${hint ? `, did you mean \`${hint}\`?` : ''}`,
   );

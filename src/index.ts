@@ -41,11 +41,13 @@ export type {
   BatchCounts,
   BatchRecord,
   BatchState,
+  BatchWebhook,
   ChangeEvent,
   Job,
   LogEntry,
   Page,
   Template,
+  TemplateSchedule,
   Usage,
 } from './core/model.ts';
 export {
@@ -59,5 +61,6 @@ export {
 } from './kiln.ts';
 export { DEFAULT_STORE_URL, type Durability, openStore, redactStoreUrl } from './store/open.ts';
 export type { SchemaVersion, Store } from './store/store.ts';
+export { signatureHeader, verifySignature } from './webhooks/signature.ts';
 export type { AttemptRef, WorkerEventMap } from './worker/events.ts';
 export { Worker, type WorkerOptions } from './worker/worker.ts';

@@ -4,8 +4,8 @@
  */
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UsageError } from '../../bin/cli.ts';
 import type { AnyJobDefinition, TemplateDefinition } from '../index.ts';
+import { UsageError } from './usage.ts';
 
 // `.ts` when run from source, `.js` from the build (dist/src/cli): this module's extension.
 const DEMO_JOBS = new URL(

@@ -4,12 +4,13 @@
  * environment; a flag wins. Logs JSON lines to stderr; prints its URL and an example
  * command to stdout. SIGTERM or SIGINT shut it down gracefully.
  */
-import { parse, UsageError } from '../../bin/cli.ts';
+
 import { DEFAULT_STORE_URL, Kiln, redactStoreUrl, type Worker } from '../index.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, jsonLogger } from '../server/deps.ts';
 import { checkExposure, DEFAULT_HOST, DEFAULT_PORT, startServer } from '../server/server.ts';
 import { startServices } from '../services/index.ts';
 import { loadJobs, positiveInteger } from './load-jobs.ts';
+import { parse, UsageError } from './usage.ts';
 import { logWorkerEvents, nextStopSignal } from './worker.ts';
 
 export const SERVE_HELP = `Usage: kiln serve [options]
@@ -31,6 +32,9 @@ Options:
       --no-worker          Serve only; workers run elsewhere (\`kiln worker\`)
       --body-limit <size>  Largest request body: bytes, or with kb / mb (env KILN_BODY_LIMIT;
                            default 1mb)
+      --allow-private-webhooks
+                           Let webhooks target loopback and private addresses
+                           (env KILN_ALLOW_PRIVATE_WEBHOOKS=1; refused by default)
   -h, --help               Show this help
 `;
 
@@ -43,6 +47,7 @@ const SERVE_OPTIONS = {
   jobs: { type: 'string', short: 'j' },
   'no-worker': { type: 'boolean' },
   'body-limit': { type: 'string' },
+  'allow-private-webhooks': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,6 +60,8 @@ export interface ServeSettings {
   jobs: string | undefined;
   worker: boolean;
   bodyLimitBytes: number;
+  /** Webhooks may target loopback and private addresses (refused by default). */
+  allowPrivateWebhooks: boolean;
 }
 
 const UNITS: Record<string, number> = {
@@ -106,6 +113,8 @@ export function serveSettings(args: string[], env: NodeJS.ProcessEnv): ServeSett
     jobs: pick(values.jobs, 'KILN_JOBS'),
     worker: !values['no-worker'],
     bodyLimitBytes: rawLimit === undefined ? DEFAULT_BODY_LIMIT_BYTES : parseSize(rawLimit),
+    allowPrivateWebhooks:
+      values['allow-private-webhooks'] === true || env.KILN_ALLOW_PRIVATE_WEBHOOKS === '1',
   };
 }
 
@@ -126,7 +135,12 @@ export async function serve(args: string[]): Promise<void> {
   checkExposure(settings.host, settings.token);
   const log = jsonLogger();
   const { jobs, templates, url: jobsUrl } = await loadJobs(settings.jobs, 'serve');
-  const kiln = await Kiln.open({ store: settings.store, jobs, templates });
+  const kiln = await Kiln.open({
+    store: settings.store,
+    jobs,
+    templates,
+    allowPrivateWebhooks: settings.allowPrivateWebhooks,
+  });
 
   let worker: Worker | undefined;
   let services: { stop(): Promise<void> } | undefined;

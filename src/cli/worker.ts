@@ -2,11 +2,12 @@
  * `kiln worker`: a worker as a process of its own, for the one-machine-many-processes
  * and many-machines topologies. Also the worker event log that `kiln serve` shares.
  */
-import { parse, UsageError } from '../../bin/cli.ts';
+
 import { DEFAULT_STORE_URL, type Durability, Kiln, redactStoreUrl, type Worker } from '../index.ts';
 import { jsonLogger, type Logger } from '../server/deps.ts';
 import { startScheduler } from '../services/index.ts';
 import { loadJobs, positiveInteger } from './load-jobs.ts';
+import { parse, UsageError } from './usage.ts';
 
 export const WORKER_HELP = `Usage: kiln worker [options]
 

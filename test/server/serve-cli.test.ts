@@ -127,6 +127,36 @@ describe('kiln serve', () => {
     expect(await served.exited).toBe(0);
   });
 
+  it('refuses loopback webhooks unless --allow-private-webhooks', async () => {
+    const create = (url: string) =>
+      fetch(`${url}/api/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jobs: [{ type: 'test', params: {} }],
+          webhook: { url: 'http://127.0.0.1:9/hook' },
+        }),
+      });
+    for (const [flags, status] of [
+      [[], 400],
+      [['--allow-private-webhooks'], 201],
+    ] as [string[], number][]) {
+      const store = storeForTest();
+      const served = await serve(['--no-worker', ...flags], {
+        KILN_STORE: store.url,
+        KILN_PORT: '0',
+        KILN_JOBS: supportFile('test-jobs.ts'),
+        KILN_ALLOW_PRIVATE_WEBHOOKS: '',
+      });
+      const res = await create(served.url);
+      const body = (await res.json()) as { error?: { code: string } };
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      if (status === 400) expect(body.error?.code).toBe('INVALID_WEBHOOK');
+      served.child.kill('SIGTERM');
+      expect(await served.exited).toBe(0);
+    }
+  });
+
   it('shuts down gracefully on SIGTERM: streams end, the running job completes, exit 0', async () => {
     const store = storeForTest();
     const served = await serve([], {

@@ -1,7 +1,7 @@
 /** `kiln batch create --file`: a batch's jobs from a JSON or CSV file. */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { UsageError } from '../../../bin/cli.ts';
+import { UsageError } from '../usage.ts';
 import { looseValue } from './common.ts';
 
 export interface FileJob {

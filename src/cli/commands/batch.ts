@@ -1,5 +1,5 @@
-import { UsageError } from '../../../bin/cli.ts';
 import type { CreateBatchBody } from '../client/index.ts';
+import { UsageError } from '../usage.ts';
 import { readJobsFile } from './batch-file.ts';
 import {
   CONNECTION_HELP,

@@ -1,6 +1,7 @@
 /** What every client command shares: the connection options, errors, output. */
-import { parse, UsageError } from '../../../bin/cli.ts';
+
 import { ClientError, DEFAULT_URL, exitCodeOf, KilnClient } from '../client/index.ts';
+import { parse, UsageError } from '../usage.ts';
 
 /** Options every client command takes. */
 export const CONNECTION_OPTIONS = {

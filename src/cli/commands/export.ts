@@ -2,8 +2,8 @@ import { open, rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UsageError } from '../../../bin/cli.ts';
 import { ClientError } from '../client/index.ts';
+import { UsageError } from '../usage.ts';
 import { CONNECTION_HELP, clientCommand, connect, parseCommand } from './common.ts';
 
 const HELP = `Usage: kiln export <batch-id> [-o file.zip]

@@ -1,4 +1,4 @@
-import { UsageError } from '../../../bin/cli.ts';
+import { UsageError } from '../usage.ts';
 import {
   CONNECTION_HELP,
   clientCommand,

@@ -1,7 +1,7 @@
 /** `kiln copy <from> <to>`: a whole store into another, empty one (src/copy/copy.ts). */
-import { type CopyResult, copyStore, redactStoreUrl } from '../src/index.ts';
-import { parse, UsageError } from './cli.ts';
+import { type CopyResult, copyStore, redactStoreUrl } from '../index.ts';
 import { CopyProgressPrinter, formatBytes } from './copy-progress.ts';
+import { parse, UsageError } from './usage.ts';
 
 export const COPY_HELP = `Usage: kiln copy <from> <to>
 

@@ -3,7 +3,7 @@
  * (at most ten times a second), and as plain lines when piped (one every two seconds
  * while a phase runs, and one when it ends), so a log of a long copy stays short.
  */
-import type { CopyPhase, CopyProgress } from '../src/index.ts';
+import type { CopyPhase, CopyProgress } from '../index.ts';
 
 const number = new Intl.NumberFormat('en');
 

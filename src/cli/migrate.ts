@@ -1,6 +1,6 @@
 /** `kiln migrate`: applies a store's pending schema migrations and says where it stands. */
-import { DEFAULT_STORE_URL, KilnError, openStore, redactStoreUrl } from '../src/index.ts';
-import { parse } from './cli.ts';
+import { DEFAULT_STORE_URL, KilnError, openStore, redactStoreUrl } from '../index.ts';
+import { parse } from './usage.ts';
 
 export const MIGRATE_HELP = `Usage: kiln migrate [options]
 

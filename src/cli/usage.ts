@@ -1,6 +1,6 @@
 /** What every `kiln` subcommand shares: usage errors and option parsing with hints. */
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { suggestName } from '../src/index.ts';
+import { suggestName } from '../core/errors.ts';
 
 /** A mistake in how the command was called: reported with a hint, exit code 2. */
 export class UsageError extends Error {

@@ -64,6 +64,14 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
   };
 
   const fromStore = async (): Promise<string> => {
+    // The ring holds every change after its floor: a client at or past it reads there,
+    // and never chases a busy feed in the store (where it would read each change itself).
+    const ring = hub.ring;
+    if (ring !== undefined && cursor >= ring.floor) {
+      mode = 'ring';
+      ringIndex = ring.indexAfter(cursor);
+      return '';
+    }
     const safe = await store.currentSeq();
     const events = await store.changesSince(cursor, interest, CHUNK);
     if (events.length > 0) {
@@ -71,15 +79,9 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
       cursor = events[events.length - 1]!.seq;
       return out;
     }
-    // Nothing for this client up to `safe`: join the ring if it holds what comes next.
+    // Nothing for this client up to `safe`: it is as far as the store can take it.
     cursor = Math.max(cursor, safe);
-    const ring = hub.ring;
-    if (ring !== undefined && cursor >= ring.floor) {
-      mode = 'ring';
-      ringIndex = ring.indexAfter(cursor);
-      return '';
-    }
-    await hub.waitForNews(50);
+    if (ring === undefined || cursor < ring.floor) await hub.waitForNews(50);
     return '';
   };
 

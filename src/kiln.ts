@@ -1,5 +1,6 @@
 import { artifactsApi } from './api/artifacts.ts';
 import { batchesApi } from './api/batches.ts';
+import { Grouped } from './api/grouped.ts';
 import { type EnqueueOptions, JobTypes } from './api/job-types.ts';
 import { jobsApi } from './api/jobs.ts';
 import { templatesApi } from './api/templates.ts';
@@ -14,7 +15,7 @@ import type { ChangeEvent, Job } from './core/model.ts';
 import { followFeed } from './feed/follow.ts';
 import { schedulesApi } from './schedules/api.ts';
 import { type Durability, openStore } from './store/open.ts';
-import type { InsertedJob, Store } from './store/store.ts';
+import type { InsertedJob, NewJob, Store } from './store/store.ts';
 import { type WebhookSettings, webhooksApi } from './webhooks/api.ts';
 import { Worker, type WorkerOptions } from './worker/worker.ts';
 
@@ -67,6 +68,9 @@ export interface WatchOptions {
 export class Kiln {
   readonly store: Store;
   private readonly types = new JobTypes();
+  /** Single enqueues made at once share a transaction, and a read (api/grouped.ts). */
+  private readonly inserts: Grouped<NewJob, InsertedJob>;
+  private readonly reads: Grouped<string, Job | null>;
   private readonly workers = new Set<Worker>();
   private closed = false;
   /** Read jobs and act on one. */
@@ -84,6 +88,11 @@ export class Kiln {
 
   private constructor(store: Store, webhooks: WebhookSettings) {
     this.store = store;
+    this.inserts = new Grouped((rows) => store.insertJobs(rows));
+    this.reads = new Grouped(async (ids) => {
+      const found = new Map((await store.getJobs(ids)).map((j) => [j.id, j]));
+      return ids.map((id) => found.get(id) ?? null);
+    });
     this.jobs = jobsApi(store);
     this.webhooks = webhooksApi(store, webhooks);
     this.schedules = schedulesApi(store, this.types);
@@ -152,9 +161,9 @@ export class Kiln {
   ): Promise<Job & { created: boolean }> {
     this.assertOpen();
     const row = await this.types.newJob(type, params, options, null, Date.now());
-    const [inserted] = await this.store.insertJobs([row]);
-    const job = await this.store.getJob(inserted!.id);
-    return { ...job!, created: inserted!.created };
+    const inserted = await this.inserts.call(row);
+    const job = await this.reads.call(inserted.id);
+    return { ...job!, created: inserted.created };
   }
 
   /** Enqueues many jobs in one transaction: all of them, or (on any invalid one) none. */

@@ -31,6 +31,8 @@ export interface Store {
 
   // ---- reading ------------------------------------------------------------------
   getJob(id: string): Promise<Job | null>;
+  /** The jobs of these ids that exist, in no particular order (one query). */
+  getJobs(ids: string[]): Promise<Job[]>;
   listJobs(filter: JobFilter, page: PageRequest): Promise<Page<Job>>;
   getBatch(id: string): Promise<Batch | null>;
   listBatches(page: PageRequest): Promise<Page<Batch>>;

@@ -144,6 +144,57 @@ describe('enqueueMany', () => {
   });
 });
 
+describe('concurrent enqueues (grouped)', () => {
+  test('share transactions; each caller gets its own job, durable when its promise resolves', async () => {
+    const { kiln } = await openKiln({ jobs: testJobs });
+    const store = kiln.store;
+    const calls: number[] = [];
+    const insertJobs = store.insertJobs.bind(store);
+    store.insertJobs = async (rows, batch) => {
+      calls.push(rows.length);
+      return insertJobs(rows, batch);
+    };
+    const jobs = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => kiln.enqueue(testJob, { value: i })),
+    );
+    expect(jobs.map((j) => j.params.value)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(200);
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(calls.length).toBeLessThan(200);
+    expect(await countJobs(kiln)).toBe(200);
+  });
+
+  test('the same idempotency key twice in one group: one job, created once', async () => {
+    const { kiln } = await openKiln({ jobs: testJobs });
+    const [a, b] = await Promise.all([
+      kiln.enqueue(testJob, { value: 'a' }, { idempotencyKey: 'same' }),
+      kiln.enqueue(testJob, { value: 'b' }, { idempotencyKey: 'same' }),
+    ]);
+    expect(a.id).toBe(b.id);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
+    expect(await countJobs(kiln)).toBe(1);
+  });
+
+  test('a group that fails is retried job by job: one failure is not the others', async () => {
+    const { kiln } = await openKiln({ jobs: testJobs });
+    const store = kiln.store;
+    const insertJobs = store.insertJobs.bind(store);
+    store.insertJobs = async (rows, batch) => {
+      if (rows.some((r) => (r.params as { value?: unknown }).value === 'poison')) {
+        throw new Error('the store refused this transaction');
+      }
+      return insertJobs(rows, batch);
+    };
+    const results = await Promise.allSettled([
+      kiln.enqueue(testJob, { value: 1 }),
+      kiln.enqueue(testJob, { value: 'poison' }),
+      kiln.enqueue(testJob, { value: 3 }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await countJobs(kiln)).toBe(2);
+  });
+});
+
 describe('idempotency keys', () => {
   test('a second enqueue with the same key returns the first job, created: false', async () => {
     const { kiln } = await openKiln({ jobs: testJobs });

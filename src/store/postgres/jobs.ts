@@ -114,6 +114,16 @@ export async function getJob(c: PgConnection, id: string): Promise<Job | null> {
   return row ? toJob(row) : null;
 }
 
+export async function getJobs(c: PgConnection, ids: string[]): Promise<Job[]> {
+  if (ids.length === 0) return [];
+  const rows = await c.tuples<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.id = ANY($1::text[])`,
+    [ids],
+    'kiln_get_jobs',
+  );
+  return rows.map(toJob);
+}
+
 /** Newest first; the cursor is the last id seen (ids are time-ordered). */
 export async function listJobs(
   c: PgConnection,

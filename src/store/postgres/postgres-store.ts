@@ -93,6 +93,10 @@ export class PostgresStore implements Store {
   async insertJobs(list: NewJob[], batch?: NewBatch): Promise<InsertedJob[]> {
     return jobs.insertJobs(this.c, list, batch);
   }
+  async getJobs(ids: string[]): Promise<Job[]> {
+    return jobs.getJobs(this.c, ids);
+  }
+
   async getJob(id: string): Promise<Job | null> {
     return jobs.getJob(this.c, id);
   }

@@ -124,6 +124,16 @@ export function getJob(c: SqliteConnection, id: string): Job | null {
   return row ? toJob(row) : null;
 }
 
+export function getJobs(c: SqliteConnection, ids: string[]): Job[] {
+  if (ids.length === 0) return [];
+  return c
+    .tuples<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM ${JOB_TABLES} WHERE j.id IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(ids),
+    )
+    .map(toJob);
+}
+
 /** Newest first; the cursor is the last id seen (ids are time-ordered). */
 export function listJobs(c: SqliteConnection, filter: JobFilter, page: PageRequest): Page<Job> {
   const where: string[] = [];

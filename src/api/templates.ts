@@ -16,49 +16,67 @@ export function templatesApi(
     changed: () => void;
   },
 ) {
+  type TemplateInput = {
+    name: string;
+    type: string;
+    description?: string;
+    params?: Record<string, unknown>;
+    grid?: Grid;
+    /** Batches made from the template POST their end here (unless they name their own). */
+    webhook?: { url: string };
+    /** A cron schedule: each tick creates a batch from the template (src/schedules). */
+    schedule?: { cron: string; timezone?: string; missed?: 'run-once' | 'skip' };
+  };
+  /** The row to store, every field checked. */
+  const checked = (t: TemplateInput) => {
+    checkOptionNames('templates.save', t, [
+      'name',
+      'type',
+      'description',
+      'params',
+      'grid',
+      'webhook',
+      'schedule',
+    ]);
+    if (typeof t.name !== 'string' || !/^[\w .:-]{1,100}$/.test(t.name)) {
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        'template name must be 1-100 letters, digits, spaces or . _ : -',
+      );
+    }
+    types.get(t.type);
+    if (t.grid) expandGrid(t.grid);
+    const webhookUrl = checkWebhookOption(t.webhook, options.allowPrivateWebhooks);
+    const schedule = t.schedule === undefined ? null : checkSchedule(t.schedule);
+    return {
+      name: t.name,
+      type: t.type,
+      description: t.description ?? null,
+      params: t.params ?? {},
+      grid: t.grid ?? null,
+      source: 'store' as const,
+      webhookUrl,
+      schedule: schedule === null ? null : scheduleText(schedule),
+    };
+  };
   return {
-    save: async (t: {
-      name: string;
-      type: string;
-      description?: string;
-      params?: Record<string, unknown>;
-      grid?: Grid;
-      /** Batches made from the template POST their end here (unless they name their own). */
-      webhook?: { url: string };
-      /** A cron schedule: each tick creates a batch from the template (src/schedules). */
-      schedule?: { cron: string; timezone?: string; missed?: 'run-once' | 'skip' };
-    }): Promise<Template> => {
-      checkOptionNames('templates.save', t, [
-        'name',
-        'type',
-        'description',
-        'params',
-        'grid',
-        'webhook',
-        'schedule',
-      ]);
-      if (typeof t.name !== 'string' || !/^[\w .:-]{1,100}$/.test(t.name)) {
-        throw new KilnError(
-          'INVALID_ARGUMENT',
-          'template name must be 1-100 letters, digits, spaces or . _ : -',
-        );
-      }
-      types.get(t.type);
-      if (t.grid) expandGrid(t.grid);
-      const webhookUrl = checkWebhookOption(t.webhook, options.allowPrivateWebhooks);
-      const schedule = t.schedule === undefined ? null : checkSchedule(t.schedule);
-      const saved = await store.upsertTemplate({
-        name: t.name,
-        type: t.type,
-        description: t.description ?? null,
-        params: t.params ?? {},
-        grid: t.grid ?? null,
-        source: 'store',
-        webhookUrl,
-        schedule: schedule === null ? null : scheduleText(schedule),
-      });
+    /** Creates or replaces a template. */
+    save: async (t: TemplateInput): Promise<Template> => {
+      const saved = await store.upsertTemplate(checked(t));
       options.changed();
       return saved;
+    },
+    /** Creates a template; TEMPLATE_EXISTS if one has the name (checked in the store). */
+    create: async (t: TemplateInput): Promise<Template> => {
+      const created = await store.insertTemplate(checked(t));
+      if (created === null) {
+        throw new KilnError(
+          'TEMPLATE_EXISTS',
+          `a template named \`${t.name}\` exists already; saving (PUT) replaces it`,
+        );
+      }
+      options.changed();
+      return created;
     },
     get: async (name: string): Promise<Template | null> => store.getTemplate(name),
     list: async (): Promise<Template[]> => store.listTemplates(),

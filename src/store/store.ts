@@ -68,6 +68,8 @@ export interface Store {
 
   // ---- templates ------------------------------------------------------------------
   upsertTemplate(template: NewTemplate): Promise<Template>;
+  /** Saves a template only if no template has its name; null if one has. */
+  insertTemplate(template: NewTemplate): Promise<Template | null>;
   getTemplate(name: string): Promise<Template | null>;
   listTemplates(): Promise<Template[]>;
   deleteTemplate(name: string): Promise<boolean>;

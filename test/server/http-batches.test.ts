@@ -131,6 +131,12 @@ describe('templates', () => {
 
     expect((await t.call('GET', '/api/templates/decks')).body).toEqual(created.body);
 
+    // Creates of one name racing: the store decides, exactly one wins.
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () => t.call('POST', '/api/templates', { ...body, name: 'race' })),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+
     const replaced = await t.call('PUT', '/api/templates/decks', {
       type: 'presentation',
       params: body.params,

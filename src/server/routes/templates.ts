@@ -82,16 +82,9 @@ export function registerTemplateRoutes(app: OpenAPIHono, { kiln }: ServerDeps): 
   });
 
   app.openapi(create, async (c) => {
+    // Insert-only in the store: of two creates of one name racing, one gets 409.
     const body = c.req.valid('json');
-    // Checked, then saved: two creates of one name racing can both succeed (the last
-    // wins), which is what PUT does anyway; the store has no insert-only call.
-    if (await kiln.templates.get(body.name)) {
-      throw new KilnError(
-        'TEMPLATE_EXISTS',
-        `a template named \`${body.name}\` exists; PUT replaces it`,
-      );
-    }
-    return c.json(templateBody(await kiln.templates.save(defined(body))), 201);
+    return c.json(templateBody(await kiln.templates.create(defined(body))), 201);
   });
 
   app.openapi(put, async (c) => {

@@ -157,7 +157,10 @@ export class PostgresStore implements Store {
     return batches.pauseBatch(this.c, id, paused);
   }
   async upsertTemplate(t: NewTemplate): Promise<Template> {
-    return templates.upsertTemplate(this.c, t);
+    return (await templates.upsertTemplate(this.c, t))!;
+  }
+  async insertTemplate(t: NewTemplate): Promise<Template | null> {
+    return templates.upsertTemplate(this.c, t, true);
   }
   async getTemplate(name: string): Promise<Template | null> {
     return templates.getTemplate(this.c, name);

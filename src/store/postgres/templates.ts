@@ -3,7 +3,12 @@ import { type TemplateRow, toTemplate } from '../rows.ts';
 import type { NewTemplate } from '../store.ts';
 import type { PgConnection } from './connection.ts';
 
-export async function upsertTemplate(c: PgConnection, t: NewTemplate): Promise<Template> {
+/** Saves a template; `onlyIfNew`: only if no template has its name (else null). */
+export async function upsertTemplate(
+  c: PgConnection,
+  t: NewTemplate,
+  onlyIfNew = false,
+): Promise<Template | null> {
   return c.write(async (tx) => {
     const r = await tx.client.query<TemplateRow>(
       // As in the SQLite store: a schedule's last tick starts at now (no backfill), and
@@ -11,12 +16,7 @@ export async function upsertTemplate(c: PgConnection, t: NewTemplate): Promise<T
       `INSERT INTO templates (name, type, description, params, grid, source, created_at_ms, updated_at_ms,
          webhook_url, schedule, last_tick_at_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, CASE WHEN $9::text IS NULL THEN NULL ELSE $7::bigint END)
-       ON CONFLICT (name) DO UPDATE SET type = excluded.type, description = excluded.description,
-         params = excluded.params, grid = excluded.grid, source = excluded.source,
-         updated_at_ms = excluded.updated_at_ms, webhook_url = excluded.webhook_url,
-         schedule = excluded.schedule,
-         last_tick_at_ms = CASE WHEN templates.schedule IS NOT DISTINCT FROM excluded.schedule
-           THEN templates.last_tick_at_ms ELSE excluded.last_tick_at_ms END
+       ${onlyIfNew ? 'ON CONFLICT (name) DO NOTHING' : UPDATE_ON_CONFLICT}
        RETURNING *`,
       [
         t.name,
@@ -30,9 +30,16 @@ export async function upsertTemplate(c: PgConnection, t: NewTemplate): Promise<T
         t.schedule ?? null,
       ],
     );
-    return toTemplate(r.rows[0]!);
+    return r.rows[0] ? toTemplate(r.rows[0]) : null;
   });
 }
+
+const UPDATE_ON_CONFLICT = `ON CONFLICT (name) DO UPDATE SET type = excluded.type, description = excluded.description,
+  params = excluded.params, grid = excluded.grid, source = excluded.source,
+  updated_at_ms = excluded.updated_at_ms, webhook_url = excluded.webhook_url,
+  schedule = excluded.schedule,
+  last_tick_at_ms = CASE WHEN templates.schedule IS NOT DISTINCT FROM excluded.schedule
+    THEN templates.last_tick_at_ms ELSE excluded.last_tick_at_ms END`;
 
 export async function getTemplate(c: PgConnection, name: string): Promise<Template | null> {
   const [row] = await c.query<TemplateRow>('SELECT * FROM templates WHERE name = $1', [name]);

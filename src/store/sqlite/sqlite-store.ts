@@ -144,6 +144,9 @@ export class SqliteStore implements Store {
   async upsertTemplate(t: NewTemplate): Promise<Template> {
     return templates.upsertTemplate(this.c, t);
   }
+  async insertTemplate(t: NewTemplate): Promise<Template | null> {
+    return templates.upsertTemplate(this.c, t, true);
+  }
   async getTemplate(name: string): Promise<Template | null> {
     return templates.getTemplate(this.c, name);
   }

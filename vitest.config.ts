@@ -33,6 +33,7 @@ export default defineConfig({
             'test/postgres/**/*.test.ts',
             // The HTTP API, every route and every refusal, on PostgreSQL too.
             'test/server/http-*.test.ts',
+            'test/server/events-*.test.ts',
             // The batch export and /metrics read the store (artifacts in bytea, job counts).
             'test/server/export-zip.test.ts',
             'test/server/metrics-*.test.ts',

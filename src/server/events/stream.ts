@@ -35,6 +35,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
   const store = hub.store;
   const { interest } = opts;
   let release: (() => void) | undefined;
+  let cancelled = false;
   let cursor = opts.after ?? 0;
   let mode: 'start' | 'store' | 'ring' = 'start';
   let ringIndex = 0;
@@ -47,20 +48,26 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
       ? e.jobId === interest.jobId
       : interest.batchId === undefined || e.batchId === interest.batchId;
 
-  /** Frames for feed events read from the store (batches become their aggregates). */
+  /**
+   * Frames for feed events read from the store (batches become their aggregates; a batch
+   * gone since is left out), the id on the last frame of each transaction.
+   */
   const storeFrames = async (events: ChangeEvent[]): Promise<string> => {
-    let out = '';
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      const last = i === events.length - 1 || events[i + 1]!.seq !== e.seq;
-      const id = last ? e.seq : undefined;
-      if (e.kind === 'job') out += frame('job', JSON.stringify(e.job), id);
+    const out: { event: 'job' | 'batch'; json: string; seq: number }[] = [];
+    for (const e of events) {
+      if (e.kind === 'job') out.push({ event: 'job', json: JSON.stringify(e.job), seq: e.seq });
       else {
         const batch = await store.getBatch(e.batch.id);
-        if (batch !== null) out += frame('batch', JSON.stringify(batch), id);
+        if (batch !== null) out.push({ event: 'batch', json: JSON.stringify(batch), seq: e.seq });
       }
     }
-    return out;
+    let text = '';
+    for (let i = 0; i < out.length; i++) {
+      const f = out[i]!;
+      const last = i === out.length - 1 || out[i + 1]!.seq !== f.seq;
+      text += frame(f.event, f.json, last ? f.seq : undefined);
+    }
+    return text;
   };
 
   const fromStore = async (): Promise<string> => {
@@ -151,6 +158,8 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
 
   const start = async (): Promise<string> => {
     release = await hub.subscribe(interest);
+    // The client left while the follower was starting: let go at once.
+    if (cancelled) release();
     mode = 'store';
     if (opts.after !== undefined) {
       // Resuming: the batch's aggregate as it is now, then every change after `after`.
@@ -201,6 +210,7 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
         }
       },
       cancel() {
+        cancelled = true;
         release?.();
       },
     },

@@ -40,9 +40,10 @@ export class Child {
     const path = existsSync(built)
       ? built
       : fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
-    // Worker processes run with the flags of `kiln worker` (bin/kiln.ts, its first line);
-    // BENCH_CHILD_NODE_ARGS replaces them ('' for Node's defaults).
-    const defaults = script === 'worker' ? '--max-semi-space-size=4' : '';
+    // Worker and server processes run with the flags of `kiln worker` and `kiln serve`
+    // (bin/kiln.ts, its first line; `npm start`); BENCH_CHILD_NODE_ARGS replaces them
+    // ('' for Node's defaults).
+    const defaults = script === 'worker' || script === 'server' ? '--max-semi-space-size=4' : '';
     const childArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? defaults).split(' ').filter(Boolean);
     this.proc = fork(path, [JSON.stringify(config)], {
       execPath: process.execPath,

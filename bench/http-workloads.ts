@@ -10,7 +10,7 @@ import { Child } from './support/child.ts';
 import type { ServerConfig } from './support/protocol.ts';
 import { percentile, round } from './support/stats.ts';
 import { withBenchStore } from './support/stores.ts';
-import type { Row, Settings } from './workloads.ts';
+import { type Row, row, type Settings } from './workloads.ts';
 
 export interface HttpSettings {
   /** W7: jobs enqueued, one POST each. */
@@ -23,17 +23,6 @@ export interface HttpSettings {
   fanoutConcurrency: number;
   fanoutReports: number;
   fanoutEveryMs: number;
-}
-
-function row(
-  workload: string,
-  metric: string,
-  value: number,
-  unit: string,
-  durability: Durability,
-  extra: Partial<Row> = {},
-): Row {
-  return { store: 'sqlite', workload, metric, value, unit, durability, ...extra };
 }
 
 async function startServerChild(

@@ -55,7 +55,7 @@ export interface Settings {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A result row; run.ts sets `store` for every row of a pass. */
-function row(
+export function row(
   workload: string,
   metric: string,
   value: number,

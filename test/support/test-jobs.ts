@@ -3,7 +3,7 @@
  * succeed, throw, throw non-retryable, hang, sleep, report progress. Used in-process
  * and by worker child processes, which import this module by URL.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { defineJob, NonRetryableError } from '../../src/index.ts';
 
@@ -13,6 +13,8 @@ export const behaviour = z.object({
     .default('succeed'),
   /** sleep/hang: how long (hang ignores the signal). */
   ms: z.number().int().min(0).default(0),
+  /** sleep: also wait until this file exists (checked every 10 ms), so a test decides when it ends. */
+  until: z.string().optional(),
   /** progress: how many reports, evenly spaced over `ms`. */
   steps: z.number().int().min(1).default(10),
   /** Returned as the result (and checked by tests against the params). */
@@ -49,6 +51,7 @@ async function perform(ctx: import('../../src/index.ts').JobContext<z.output<typ
       break;
     case 'sleep':
       await sleep(p.ms, ctx.signal);
+      while (p.until !== undefined && !existsSync(p.until)) await sleep(10, ctx.signal);
       break;
     case 'progress':
       for (let i = 1; i <= p.steps; i++) {

@@ -17,19 +17,11 @@ import {
   type Page,
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, frames, type PageWindow } from './chromium.ts';
 
-export const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM, frames, type PageWindow } from './chromium.ts';
+
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-results/e2e/', import.meta.url));
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const hasChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
@@ -78,7 +70,11 @@ export class BrowserFixture {
   private open: Tracked[] = [];
 
   async launch(): Promise<void> {
-    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+    this.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+    });
   }
 
   /** A page in a fresh context (no cookies, no storage), errors tracked. */
@@ -119,56 +115,6 @@ export class BrowserFixture {
   async close(): Promise<void> {
     await this.browser?.close();
   }
-}
-
-/**
- * The few DOM members that functions run in the page use: the project compiles without
- * lib.dom, so page-side code reaches them through `globalThis as unknown as PageWindow`.
- */
-export interface PageElement {
-  readonly textContent: string | null;
-  readonly scrollWidth: number;
-  readonly clientWidth: number;
-  getAttribute(name: string): string | null;
-  closest(selector: string): PageElement | null;
-  querySelector(selector: string): PageElement | null;
-  querySelectorAll(selector: string): ArrayLike<PageElement>;
-}
-export interface PageMutation {
-  readonly type: string;
-  readonly target: PageElement & { readonly parentElement: PageElement | null };
-  readonly attributeName: string | null;
-}
-export interface PageWindow {
-  document: PageElement & { documentElement: PageElement; body: PageElement };
-  requestAnimationFrame(callback: () => void): number;
-  getComputedStyle(element: PageElement): { backgroundColor: string };
-  MutationObserver: new (
-    callback: (mutations: PageMutation[]) => void,
-  ) => {
-    observe(
-      target: PageElement,
-      options: {
-        subtree?: boolean;
-        childList?: boolean;
-        characterData?: boolean;
-        attributes?: boolean;
-        attributeFilter?: string[];
-      },
-    ): void;
-    disconnect(): void;
-  };
-  [marker: string]: unknown;
-}
-
-/** Two animation frames: whatever the page scheduled for the next render has rendered. */
-export function frames(page: Page): Promise<void> {
-  return page.evaluate(() => {
-    const w = globalThis as unknown as PageWindow;
-    return new Promise<void>((resolve) =>
-      w.requestAnimationFrame(() => w.requestAnimationFrame(() => resolve())),
-    );
-  });
 }
 
 export const WIDTHS = [1280, 390] as const;

@@ -75,6 +75,7 @@ export function nowMs(): number {
 /**
  * The latency job: `reports` progress values `everyMs` apart; report k's message is
  * `k@<time of the report>` (nowMs()), so a page that shows it can tell how late it is.
+ * The result lists every report's time, the skipped (coalesced) ones included.
  */
 export const report = defineJob({
   type: 'e2e.report',
@@ -82,18 +83,30 @@ export const report = defineJob({
   params: z.object({
     reports: z.number().int().min(1).max(10_000).default(20),
     everyMs: z.number().int().min(0).max(10_000).default(50),
-    /** Wait this long before the first report (spreads the jobs' reports over time). */
-    offsetMs: z.number().int().min(0).max(10_000).default(0),
+    /** Wait until this file exists (checked every 5 ms), so the reports start when told. */
+    startFile: z.string().optional(),
+    /** Then wait this long before the first report (spreads the jobs' reports over time). */
+    offsetMs: z.number().min(0).max(10_000).default(0),
   }),
   retry: { attempts: 1 },
   run: async (ctx) => {
-    const { reports, everyMs, offsetMs } = ctx.params;
-    if (offsetMs > 0) await sleep(offsetMs, ctx.signal);
-    for (let k = 1; k <= reports; k++) {
-      ctx.progress(k / reports, `${k}@${nowMs().toFixed(3)}`);
-      if (k < reports) await sleep(everyMs, ctx.signal);
+    const { reports, everyMs, offsetMs, startFile } = ctx.params;
+    while (startFile !== undefined && !existsSync(startFile)) {
+      await sleep(5, ctx.signal);
+      ctx.heartbeat();
     }
-    return { reports };
+    if (offsetMs > 0) await sleep(offsetMs, ctx.signal);
+    const times: number[] = [];
+    // Each report on its own schedule from the first, so a late timer does not shift the rest.
+    const first = nowMs();
+    for (let k = 1; k <= reports; k++) {
+      const wait = first + (k - 1) * everyMs - nowMs();
+      if (wait > 0) await sleep(wait, ctx.signal);
+      const at = nowMs();
+      times.push(at);
+      ctx.progress(k / reports, `${k}@${at.toFixed(3)}`);
+    }
+    return { reports, times };
   },
 });
 

@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { KilnError } from '../core/errors.ts';
 import { bearerAuth } from './auth.ts';
 import type { ServerDeps } from './deps.ts';
+import { registerDashboard } from './dashboard/index.ts';
 import { refuseDotSegments } from './dot-segments.ts';
 import { asKilnError, bodyTooLarge, type ErrorBody } from './errors.ts';
 import { registerEvents } from './events/routes.ts';
@@ -23,6 +24,7 @@ import { registerJobTypeRoutes } from './routes/job-types.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerPruneRoute } from './routes/prune.ts';
 import { registerTemplateRoutes } from './routes/templates.ts';
+import { registerSessionRoutes } from './session/index.ts';
 import { requestError } from './validation.ts';
 
 export const API_VERSION = '1';
@@ -51,7 +53,10 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
     }),
   );
 
+  // The dashboard's files and client-side routes: every GET outside /api and friends.
+  registerDashboard(app, deps.uiDir === undefined ? {} : { uiDir: deps.uiDir });
   registerHealthRoute(app);
+  registerSessionRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerJobFileRoutes(app, deps);
   registerBatchRoutes(app, deps);

@@ -57,7 +57,8 @@ export function registerDashboard(app: OpenAPIHono, options: DashboardOptions = 
   let index: Promise<Buffer | null> | undefined;
   const indexHtml = async (): Promise<Buffer | null> => {
     // Read once found; retried while missing (a build may finish after start).
-    const found = await (index ??= readUnder(root, '/index.html'));
+    index ??= readUnder(root, '/index.html');
+    const found = await index;
     if (found === null) index = undefined;
     return found;
   };

@@ -54,14 +54,8 @@ export interface DashboardOptions {
 /** Registers the GET/HEAD handler for every path outside the API's. */
 export function registerDashboard(app: OpenAPIHono, options: DashboardOptions = {}): void {
   const root = options.uiDir ?? DEFAULT_UI_DIR;
-  let index: Promise<Buffer | null> | undefined;
-  const indexHtml = async (): Promise<Buffer | null> => {
-    // Read once found; retried while missing (a build may finish after start).
-    index ??= readUnder(root, '/index.html');
-    const found = await index;
-    if (found === null) index = undefined;
-    return found;
-  };
+  // Read on each request (a few hundred bytes): a rebuild under a running server shows at once.
+  const indexHtml = () => readUnder(root, '/index.html');
   const handler = async (c: Context, next: () => Promise<void>) => {
     if (!isDashboardRequest(c.req.method, c.req.path)) return next();
     const path = c.req.path;

@@ -28,7 +28,7 @@ export function readAxes(fields: readonly Field[], raws: Record<string, string>)
       .split(',')
       .map((x) => x.trim())
       .filter((x) => x !== '')) {
-      const p = f.kind === 'enum' ? parseEnum(part) : parseRaw(f, part);
+      const p = parseRaw(f, part);
       if (!p.ok) {
         errors[f.key] = `\`${part}\`: ${p.error}`;
         break;
@@ -38,14 +38,6 @@ export function readAxes(fields: readonly Field[], raws: Record<string, string>)
     if (values.length > 0) grid[f.key] = values;
   }
   return { grid, errors };
-}
-
-function parseEnum(part: string): { ok: true; value: unknown } {
-  try {
-    return { ok: true, value: JSON.parse(part) };
-  } catch {
-    return { ok: true, value: part };
-  }
 }
 
 /** How many jobs a grid makes (1 with no axis). */

@@ -66,6 +66,11 @@ function kindOf(s: JsonSchema): FieldKind {
   return 'json';
 }
 
+/** An enum value as its <option> value: strings as they are, anything else as JSON. */
+export function enumLabel(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** The raw (input) form of a value for a field of this kind. */
 export function toRaw(kind: FieldKind, value: unknown): string | boolean {
   if (value === undefined) return kind === 'boolean' ? false : '';
@@ -77,7 +82,7 @@ export function toRaw(kind: FieldKind, value: unknown): string | boolean {
     case 'json':
       return JSON.stringify(value, null, 2);
     case 'enum':
-      return JSON.stringify(value);
+      return enumLabel(value);
     default:
       return String(value);
   }
@@ -128,12 +133,18 @@ export function parseRaw(field: Field, raw: string | boolean): Parsed {
           .map((x) => x.trim())
           .filter((x) => x !== ''),
       };
-    case 'enum':
+    case 'enum': {
+      const values = field.enumValues ?? [];
+      const at = values.findIndex((e) => enumLabel(e) === text);
+      return at < 0
+        ? { ok: false, error: `must be one of ${values.map(enumLabel).join(', ')}` }
+        : { ok: true, value: values[at] };
+    }
     case 'json':
       try {
         return { ok: true, value: JSON.parse(text) };
       } catch {
-        return { ok: false, error: field.kind === 'enum' ? 'pick a value' : 'must be valid JSON' };
+        return { ok: false, error: 'must be valid JSON' };
       }
     default:
       return { ok: true, value: String(raw) };

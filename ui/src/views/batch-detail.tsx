@@ -49,8 +49,16 @@ export function BatchDetailView({ id }: { id: string }) {
         failed: b.failed,
       }));
     }
-    return bucketize(finishes, BUCKET_MS, now);
-  }, [timeline, finishes, now]);
+    // Without the timeline route: the finish times of the jobs this page holds.
+    const done: { at: number; failed: boolean }[] = [];
+    for (const jobId of store.jobIdsOf(id)) {
+      const j = store.jobs.get(jobId);
+      if (j?.finishedAt && (j.state === 'completed' || j.state === 'failed')) {
+        done.push({ at: Date.parse(j.finishedAt), failed: j.state === 'failed' });
+      }
+    }
+    return bucketize(done.length > 0 ? done : finishes, BUCKET_MS, now);
+  }, [timeline, finishes, now, id, ids.length, batch?.counts.completed, batch?.counts.failed]);
 
   const act = async (action: 'pause' | 'resume' | 'cancel' | 'retry-failed') => {
     setBusy(true);

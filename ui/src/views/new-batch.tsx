@@ -37,6 +37,8 @@ export function NewBatchView() {
   const [webhook, setWebhook] = useState('');
   const [saveName, setSaveName] = useState('');
   const [touched, setTouched] = useState(false);
+  const [touchedKeys, setTouchedKeys] = useState<ReadonlySet<string>>(new Set());
+  const touch = (key: string) => setTouchedKeys((t) => (t.has(key) ? t : new Set([...t, key])));
   const [serverIssues, setServerIssues] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<unknown>();
   const [saved, setSaved] = useState<string>();
@@ -78,6 +80,7 @@ export function NewBatchView() {
       );
     setAxes(a);
     setTouched(false);
+    setTouchedKeys(new Set());
     setServerIssues({});
     setFormError(undefined);
   }, [fields, template?.name, source]);
@@ -93,9 +96,13 @@ export function NewBatchView() {
     () => (count > MAX_GRID_CELLS ? null : previewJobs(grid, params, {})),
     [gridKey, paramsKey, count],
   );
+  // A field's own error shows once it was changed or left, or after a submit.
+  const shown = Object.fromEntries(
+    Object.entries(errors).filter(([k]) => touched || touchedKeys.has(k)),
+  );
   const fieldErrors: Record<string, string> = {
     ...serverIssues,
-    ...(touched ? errors : {}),
+    ...shown,
     ...axisErrors,
   };
 
@@ -234,7 +241,12 @@ export function NewBatchView() {
               raw={raws[f.key] ?? f.initial}
               axis={axes[f.key] ?? ''}
               error={fieldErrors[f.key]}
-              onChange={(v) => setRaws((r) => ({ ...r, [f.key]: v }))}
+              onChange={(v) => {
+                setRaws((r) => ({ ...r, [f.key]: v }));
+                touch(f.key);
+                setServerIssues(({ [f.key]: _, ...rest }) => rest);
+              }}
+              onTouch={() => touch(f.key)}
               onAxis={(v) => setAxes((a) => ({ ...a, [f.key]: v }))}
             />
           ))}

@@ -1,5 +1,5 @@
 /** One params field of the New batch form, by its kind, with its inline error and grid-axis input. */
-import type { Field } from '../forms/schema-fields.ts';
+import { enumLabel, type Field } from '../forms/schema-fields.ts';
 
 export interface ParamFieldProps {
   field: Field;
@@ -8,9 +8,19 @@ export interface ParamFieldProps {
   error: string | undefined;
   onChange(raw: string | boolean): void;
   onAxis(raw: string): void;
+  /** The field was left (blur): its error may show now. */
+  onTouch(): void;
 }
 
-export function ParamField({ field, raw, axis, error, onChange, onAxis }: ParamFieldProps) {
+export function ParamField({
+  field,
+  raw,
+  axis,
+  error,
+  onChange,
+  onAxis,
+  onTouch,
+}: ParamFieldProps) {
   const id = `param-${field.key}`;
   const errorId = `${id}-error`;
   const common = {
@@ -19,6 +29,7 @@ export function ParamField({ field, raw, axis, error, onChange, onAxis }: ParamF
     'aria-invalid': error !== undefined,
     'aria-describedby': error ? errorId : undefined,
     disabled: axis.trim() !== '',
+    onBlur: onTouch,
   };
   const s = field.schema;
   let input: React.ReactNode;
@@ -43,8 +54,8 @@ export function ParamField({ field, raw, axis, error, onChange, onAxis }: ParamF
         >
           <option value="">—</option>
           {field.enumValues!.map((v) => (
-            <option key={JSON.stringify(v)} value={JSON.stringify(v)}>
-              {typeof v === 'string' ? v : JSON.stringify(v)}
+            <option key={enumLabel(v)} value={enumLabel(v)}>
+              {enumLabel(v)}
             </option>
           ))}
         </select>
@@ -106,6 +117,7 @@ export function ParamField({ field, raw, axis, error, onChange, onAxis }: ParamF
             value={axis}
             placeholder="e.g. a, b, c"
             onChange={(e) => onAxis(e.target.value)}
+            onBlur={onTouch}
           />
         </label>
       ) : null}

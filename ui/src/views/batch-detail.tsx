@@ -41,6 +41,7 @@ export function BatchDetailView({ id }: { id: string }) {
     api.timeline(id, BUCKET_MS).then(setTimeline, () => setTimeline('absent'));
   }, [id, finishes.length, finished ? 0 : now]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the counts and ids say when the store's jobs finished
   const buckets: Bucket[] = useMemo(() => {
     if (timeline !== null && timeline !== 'absent') {
       return timeline.items.map((b) => ({

@@ -50,6 +50,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // A browser and a server per file on two shared cores: every wait inside is
+          // bounded; this bounds their sum (a restart and a run to completion).
+          testTimeout: 120_000,
           globalSetup: ['test/e2e/support/global-setup.ts'],
         },
       },

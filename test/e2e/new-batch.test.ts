@@ -21,6 +21,10 @@ import {
 } from './support/page.ts';
 import { KilnServer } from './support/server.ts';
 
+/** A batch's page, not the New batch form's. */
+const batchPage = (url: URL) =>
+  /^\/batches\/[^/]+$/.test(url.pathname) && url.pathname !== '/batches/new';
+
 e2eSuite('the New batch form', (browser) => {
   const server = new KilnServer();
   beforeAll(() => server.start());
@@ -45,7 +49,7 @@ e2eSuite('the New batch form', (browser) => {
     await page.getByTestId('batch-name').fill('made by the form');
     await page.getByTestId('create-batch').click();
 
-    await page.waitForURL(/\/batches\/[^/]+$/);
+    await page.waitForURL(batchPage);
     const batchId = new URL(page.url()).pathname.split('/').pop()!;
     // What the form sent, as the server has it.
     const batch = await server.batch(batchId);
@@ -160,7 +164,7 @@ e2eSuite('the New batch form', (browser) => {
     await page.getByTestId('grid-preview-count').waitFor();
     await tabTo(page, 'create-batch');
     await page.keyboard.press('Enter');
-    await page.waitForURL(/\/batches\/[^/]+$/);
+    await page.waitForURL(batchPage);
     const created = new URL(page.url()).pathname.split('/').pop()!;
     expect((await server.batch(created)).template).toBe('e2e-grid');
 

@@ -43,14 +43,21 @@ e2eSuite('a server restart', (browser) => {
       { what: 'every row with progress' },
     );
 
+    const step = (what: string) =>
+      process.stdout.write(`restart: ${what} at ${Date.now() - t0} ms\n`);
+    const t0 = Date.now();
     await server.kill();
+    step('killed');
     await waitAttr(page.getByTestId('connection-status'), 'data-status', 'reconnecting');
     expect(((await page.getByTestId('connection-status').textContent()) ?? '').trim()).toMatch(
       /reconnecting/i,
     );
 
+    step('reconnecting shown');
     await server.start();
+    step('started again');
     await live(page, 30_000);
+    step('live again');
     await waitAttr(page.getByTestId('batch-detail'), 'data-state', 'completed', 60_000);
     await waitText(page.getByTestId('batch-count-completed'), String(labels.length));
     expect(await countOf(page, 'batch-count-running')).toBe(0);

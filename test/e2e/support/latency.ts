@@ -20,6 +20,39 @@ export interface Shown {
   progress: number[];
 }
 
+/**
+ * Makes the job rows' scroll container (the nearest scrollable ancestor of a row) tall
+ * enough for `rows` rows, so that the virtualized list renders every one of them: the
+ * page caps it at a screenful. Answers the height set.
+ */
+export async function growRowList(page: Page, rows: number): Promise<number> {
+  return page
+    .getByTestId('job-row')
+    .first()
+    .evaluate((row, n) => {
+      type El = {
+        parentElement: El | null;
+        scrollHeight: number;
+        clientHeight: number;
+        style: { height: string; maxHeight: string };
+        getBoundingClientRect(): { height: number };
+      };
+      const w = globalThis as unknown as { getComputedStyle(e: El): { overflowY: string } };
+      const first = row as unknown as El;
+      let el = first.parentElement;
+      while (el) {
+        const o = w.getComputedStyle(el).overflowY;
+        if (o === 'auto' || o === 'scroll') break;
+        el = el.parentElement;
+      }
+      if (!el) return 0;
+      const height = Math.ceil(first.getBoundingClientRect().height * (n + 1));
+      el.style.maxHeight = 'none';
+      el.style.height = `${height}px`;
+      return height;
+    }, rows);
+}
+
 /** Starts recording; the rows must be rendered already (records their current values). */
 export async function startRecorder(page: Page): Promise<void> {
   await page.evaluate(() => {

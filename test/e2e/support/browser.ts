@@ -50,7 +50,11 @@ export function e2eSuite(name: string, fn: (b: BrowserFixture) => void): void {
   describe(name, () => {
     const fixture = new BrowserFixture();
     beforeAll(() => fixture.launch());
-    afterEach(() => fixture.afterEach());
+    afterEach((ctx) =>
+      fixture.afterEach(
+        ctx.task.result?.state === 'fail' ? ctx.task.name.replace(/[^\w-]+/g, '-') : undefined,
+      ),
+    );
     afterAll(() => fixture.close());
     fn(fixture);
   });
@@ -101,8 +105,24 @@ export class BrowserFixture {
   }
 
   /** Fails the test on any uncaught page error, then closes its contexts. */
-  async afterEach(): Promise<void> {
+  /** `failed`: the failed test's name; its pages are kept as failed-<name>-<n>.png. */
+  async afterEach(failed?: string): Promise<void> {
     const open = this.open.splice(0);
+    if (failed !== undefined) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await Promise.all(
+        open.map((t, i) =>
+          t.page
+            .screenshot({ path: join(SCREENSHOTS, `failed-${failed}-${i}.png`), fullPage: true })
+            .catch(() => {}),
+        ),
+      );
+      for (const t of open)
+        if (t.consoleErrors.length > 0)
+          process.stdout.write(
+            `console errors on ${t.page.url()}:\n${t.consoleErrors.join('\n')}\n`,
+          );
+    }
     await Promise.all(open.map((t) => t.context.close().catch(() => {})));
     for (const t of open) {
       expect(

@@ -48,6 +48,8 @@ e2eSuite('a server restart', (browser) => {
       { what: 'every row with progress' },
     );
 
+    let failedRequests = 0;
+    page.on('requestfailed', () => failedRequests++);
     const step = (what: string) =>
       process.stdout.write(`restart: ${what} at ${Date.now() - t0} ms\n`);
     const t0 = Date.now();
@@ -59,6 +61,10 @@ e2eSuite('a server restart', (browser) => {
     );
 
     step('reconnecting shown');
+    // A long outage, not a blip: the page's retries have failed a few times (its backoff
+    // grows) before the server is back.
+    await waitFor(() => failedRequests >= 4, { timeoutMs: 30_000, what: 'four failed requests' });
+    step(`${failedRequests} failed requests`);
     await server.start();
     step('started again');
     await live(page, 30_000);

@@ -170,6 +170,7 @@ export function JobDetailView({ id }: { id: string }) {
       </section>
       <section>
         <h2>Log</h2>
+        {logs.length === 0 ? <p className="muted">No log lines yet.</p> : null}
         <ol className="log" data-testid="job-log" aria-live="polite">
           {logs.map((l) => (
             <li key={l.id} data-testid="log-line" className={`log-${l.level}`}>

@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { api, exportUrl } from '../api/index.ts';
-import type { TimelineBody } from '../api/types.ts';
+import type { BatchBody, TimelineBody } from '../api/types.ts';
 import { BatchCounts } from '../components/counts.tsx';
 import { FormError } from '../components/form-error.tsx';
 import { JobList } from '../components/job-list.tsx';
@@ -95,6 +95,7 @@ export function BatchDetailView({ id }: { id: string }) {
         state={batch.state}
       />
       <BatchCounts batch={batch} />
+      <BatchFacts batch={batch} />
       <div className="actions">
         <button
           type="button"
@@ -138,4 +139,15 @@ export function BatchDetailView({ id }: { id: string }) {
       <JobList ids={ids} label={`Jobs of ${batch.name}`} />
     </div>
   );
+}
+
+/** Template, start, cap and webhook, when the batch has them (`concurrency` lands with the API helper). */
+function BatchFacts({ batch }: { batch: BatchBody }) {
+  const cap = (batch as BatchBody & { concurrency?: number | null }).concurrency;
+  const facts: string[] = [];
+  if (batch.template) facts.push(`template ${batch.template}`);
+  facts.push(`created ${new Date(batch.createdAt).toLocaleString()}`);
+  if (cap) facts.push(`at most ${cap} at once`);
+  if (batch.webhook) facts.push(`webhook ${batch.webhook.state}`);
+  return <p className="muted">{facts.join(' · ')}</p>;
 }

@@ -40,7 +40,13 @@ const { values } = parseArgs({
     reports: { type: 'string', default: '20' },
     'every-ms': { type: 'string', default: '50' },
     warmup: { type: 'string', default: '5' },
+    /** The window's height; default tall enough for every row on screen at once. */
+    'viewport-height': { type: 'string' },
     out: { type: 'string' },
+    /** Write the page's CPU profile (Chrome DevTools format) of the measured part here. */
+    profile: { type: 'string' },
+    /** A/B: turn the page's CSS transitions off (the progress bars' width animation). */
+    'no-transitions': { type: 'boolean', default: false },
   },
 });
 const JOBS = Number(values.jobs);
@@ -125,7 +131,7 @@ try {
   });
 
   // Tall enough that every row is rendered (the rows are virtualized).
-  const viewport = { width: 1280, height: 800 + JOBS * 50 };
+  const viewport = { width: 1280, height: Number(values['viewport-height'] ?? 800 + JOBS * 50) };
   const context = await browser.newContext({ viewport });
   context.setDefaultTimeout(30_000);
   const page = await context.newPage();
@@ -135,6 +141,8 @@ try {
   await page.getByTestId('connection-status').and(page.locator('[data-status="live"]')).waitFor();
   await page.getByTestId('job-row').first().waitFor();
   const listHeightPx = await growRowList(page, JOBS);
+  if (values['no-transitions'])
+    await page.addStyleTag({ content: '*, *::before, *::after { transition: none !important; }' });
   await waitFor(async () => (await page.getByTestId('job-row').count()) === JOBS, {
     timeoutMs: 30_000,
     what: `${JOBS} job rows rendered`,
@@ -151,6 +159,11 @@ try {
     ),
   ]);
 
+  const cdp = values.profile ? await context.newCDPSession(page) : undefined;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.start');
+  }
   const loadBefore = os.loadavg()[0]!;
   const cpuBefore = cpuSnapshot();
   const started = performance.now();
@@ -162,6 +175,10 @@ try {
   });
   const elapsedS = (performance.now() - started) / 1000;
   const cpuAfter = cpuSnapshot();
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    writeFileSync(values.profile!, JSON.stringify(profile));
+  }
   const shown = await recorded(page);
   const domRows = await page.getByTestId('job-row').count();
   await waitFor(async () => (await server.batch(batchId)).state === 'completed', {
@@ -204,6 +221,7 @@ try {
       domRows,
       /** The rows' scroll container, grown from the page's cap so that every row renders. */
       listHeightPx,
+      transitionsOff: values['no-transitions'] === true,
     },
     clock: { pageMinusBenchMs: round(clock.offsetMs, 3), errorMs: round(clock.errorMs, 3) },
     elapsedS: round(elapsedS, 2),

@@ -205,6 +205,31 @@ describe('GET /api/events', () => {
     expect(ids.size).toBe(500);
   });
 
+  test('a client resuming from the store gets the aggregates of the batches whose jobs changed', async () => {
+    const { kiln, sse, work } = await setup();
+    // Every change of the batch happens while no client follows (as across a server
+    // restart): the resumed client reads them from the store, not from the hub's ring.
+    const batch = await kiln.batches.create({
+      name: 'caught up',
+      jobs: Array.from({ length: 40 }, (_, i) => ({ type: 'test', params: { value: i } })),
+    });
+    // After the batch's own row: from here on only its jobs change.
+    const from = await kiln.store.currentSeq();
+    work({ concurrency: 10 });
+    await waitFor(async () => (await kiln.batches.get(batch.id))?.state === 'completed', {
+      what: 'the batch to complete',
+    });
+    const client = await sse('', { 'last-event-id': String(from) });
+    const seen = await readUntil(
+      client,
+      (e) => e.event === 'batch' && (JSON.parse(e.data) as Batch).counts.completed === 40,
+    );
+    expect(JSON.parse(seen.at(-1)!.data) as Batch).toMatchObject({
+      id: batch.id,
+      state: 'completed',
+    });
+  });
+
   test('bad input: a malformed id, an unknown batch or job, an unknown parameter', async () => {
     const { server } = await setup();
     const get = async (q: string, headers: Record<string, string> = {}) => {

@@ -50,16 +50,30 @@ export function eventStream(hub: FeedHub, opts: StreamOptions): ReadableStream<U
 
   /**
    * Frames for feed events read from the store (batches become their aggregates; a batch
-   * gone since is left out), the id on the last frame of each transaction.
+   * gone since is left out), the id on the last frame of each transaction. The batches
+   * whose jobs changed in the page follow with their aggregates as they are now, as the
+   * hub sends them to clients in the ring: a client catching up (after a restart, or
+   * behind the ring) would otherwise see every job finish and its batch never move.
    */
   const storeFrames = async (events: ChangeEvent[]): Promise<string> => {
     const out: { event: 'job' | 'batch'; json: string; seq: number }[] = [];
+    const sent = new Set<string>();
+    const touched = new Set<string>();
     for (const e of events) {
-      if (e.kind === 'job') out.push({ event: 'job', json: JSON.stringify(e.job), seq: e.seq });
-      else {
+      if (e.kind === 'job') {
+        out.push({ event: 'job', json: JSON.stringify(e.job), seq: e.seq });
+        if (e.job.batchId !== null && interest.jobId === undefined) touched.add(e.job.batchId);
+      } else {
         const batch = await store.getBatch(e.batch.id);
+        sent.add(e.batch.id);
         if (batch !== null) out.push({ event: 'batch', json: JSON.stringify(batch), seq: e.seq });
       }
+    }
+    const lastSeq = events.at(-1)?.seq;
+    for (const id of touched) {
+      if (sent.has(id) || lastSeq === undefined) continue;
+      const batch = await store.getBatch(id);
+      if (batch !== null) out.push({ event: 'batch', json: JSON.stringify(batch), seq: lastSeq });
     }
     let text = '';
     for (let i = 0; i < out.length; i++) {

@@ -12,7 +12,7 @@ import { JobList } from '../components/job-list.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { ThroughputChart } from '../components/throughput-chart.tsx';
 import { type Bucket, bucketize } from '../format/throughput.ts';
-import { useBatch, useBatchJobIds, useFinishes, useNow } from '../live/hooks.ts';
+import { useBatch, useBatchJobIds, useFinishes, useNowEvery } from '../live/hooks.ts';
 import { store } from '../live/store.ts';
 import { loadBatchJobs } from './load.ts';
 
@@ -25,7 +25,7 @@ export function BatchDetailView({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const [timeline, setTimeline] = useState<TimelineBody | null | 'absent'>(null);
   const finishes = useFinishes(id);
-  const now = useNow(BUCKET_MS);
+  const now = useNowEvery(BUCKET_MS);
 
   useEffect(() => {
     const ac = new AbortController();

@@ -129,10 +129,11 @@ export class SqliteStore implements Store {
     return r?.first == null || r.last == null ? null : { firstMs: r.first, lastMs: r.last };
   }
   async finishedPerBucket(batchId: string, bucketMs: number): Promise<BucketRow[]> {
-    // The batch's rows through jobs_batch; integer division floors (times are positive).
+    // The batch's rows through jobs_batch. Integer division floors (times are positive);
+    // the size is cast because node:sqlite binds a JS number as a REAL.
     return this.c
       .all<{ at_ms: number; completed: number; failed: number }>(
-        `SELECT (finished_at_ms / ?1) * ?1 AS at_ms, sum(state = 'completed') AS completed,
+        `SELECT (finished_at_ms / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER) AS at_ms, sum(state = 'completed') AS completed,
            sum(state = 'failed') AS failed
          FROM jobs WHERE batch_id = ?2 AND (state = 'completed' OR state = 'failed')
          GROUP BY at_ms ORDER BY at_ms`,

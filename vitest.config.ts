@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: every test on the embedded SQLite store, and the store-contract suite
+ * Three projects: every test on the embedded SQLite store; the store-contract suite
  * (the library's behaviour and the guarantees) again on PostgreSQL, each test in a
- * schema of its own (test/support/stores.ts).
+ * schema of its own (test/support/stores.ts); and the dashboard's browser tests
+ * (test/e2e, real Chromium against `kiln serve` on SQLite), after building the UI if
+ * dist/ui is missing or older than ui/.
  */
 export default defineConfig({
   test: {
@@ -18,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/postgres/**', '**/node_modules/**'],
+          exclude: ['test/postgres/**', 'test/e2e/**', '**/node_modules/**'],
         },
       },
       {
@@ -41,6 +43,17 @@ export default defineConfig({
           env: { KILN_TEST_STORE: 'postgres' },
           globalSetup: ['test/support/postgres-setup.ts'],
           setupFiles: ['test/support/postgres-each.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // A browser and a server per file on two shared cores: every wait inside is
+          // bounded; this bounds their sum (a restart and a run to completion).
+          testTimeout: 120_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
         },
       },
     ],

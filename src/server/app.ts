@@ -8,6 +8,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { KilnError } from '../core/errors.ts';
 import { bearerAuth } from './auth.ts';
+import { registerDashboard } from './dashboard/index.ts';
 import type { ServerDeps } from './deps.ts';
 import { refuseDotSegments } from './dot-segments.ts';
 import { asKilnError, bodyTooLarge, type ErrorBody } from './errors.ts';
@@ -23,6 +24,7 @@ import { registerJobTypeRoutes } from './routes/job-types.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerPruneRoute } from './routes/prune.ts';
 import { registerTemplateRoutes } from './routes/templates.ts';
+import { registerSessionRoutes } from './session/index.ts';
 import { requestError } from './validation.ts';
 
 export const API_VERSION = '1';
@@ -51,7 +53,10 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
     }),
   );
 
+  // The dashboard's files and client-side routes: every GET outside /api and friends.
+  registerDashboard(app, deps.uiDir === undefined ? {} : { uiDir: deps.uiDir });
   registerHealthRoute(app);
+  registerSessionRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerJobFileRoutes(app, deps);
   registerBatchRoutes(app, deps);

@@ -22,6 +22,8 @@ export interface ServerDeps {
    * can exit; short requests simply finish. Absent: the server is never closed (tests).
    */
   closing?: AbortSignal;
+  /** The built dashboard (default dist/ui under the package root; tests point elsewhere). */
+  uiDir?: string;
 }
 
 /** The default body limit: 1 MiB, plenty for a batch of a few thousand jobs. */

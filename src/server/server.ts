@@ -32,6 +32,8 @@ export interface StartServerOptions {
   worker?: Worker;
   /** How long `close()` lets in-flight requests finish before cutting them. Default 10 s. */
   drainMs?: number;
+  /** The built dashboard served at `/` (default dist/ui under the package root). */
+  uiDir?: string;
 }
 
 export interface RunningServer {
@@ -111,6 +113,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log: options.log ?? jsonLogger(),
     worker: options.worker,
     closing: closing.signal,
+    ...(options.uiDir === undefined ? {} : { uiDir: options.uiDir }),
   };
   const app = createApp(deps);
   // A request whose URL cannot be parsed (a raw backslash in the path) fails before

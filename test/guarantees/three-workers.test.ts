@@ -4,7 +4,7 @@
  * (no crash here, so at-least-once must not become twice), its result is its own, and
  * the 'test-capped' type (cap 3 over all workers) never has four handlers running.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { type EnqueueItem, Kiln } from '../../src/index.ts';
@@ -16,11 +16,10 @@ afterEach(teardown);
 
 const JOBS = 5_000;
 const CAPPED_EVERY = 33; // ~150 capped jobs
-// The first capped jobs run long enough that the next ones (33 jobs apart in claim
-// order) are surely claimed meanwhile, so the cap is reached on any store and at any
-// drain speed (PostgreSQL drains slower than SQLite: with 15 ms alone, capped jobs
-// there seldom overlapped three deep); the rest are short.
-const HOLD = { first: 6, ms: 300 };
+// The first capped jobs run until the test sees three of them running, so the cap is
+// reached on any store, at any drain speed and on a busy machine (a fixed 300 ms hold
+// was outrun under load); the rest are short.
+const HOLD_FIRST = 6;
 const CHUNK = 500;
 
 test('three worker processes complete 5,000 jobs exactly once, capped type never above 3', async () => {
@@ -31,6 +30,7 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
   // A handler's [start, end] lies within its attempt's [claim, settle], so more than 3
   // overlapping intervals in the file means more than 3 were running in the store.
   const capLog = join(store.dir, 'capped.log');
+  const release = join(store.dir, 'release');
   const kiln = await Kiln.open({ store: store.url, jobs: guaranteeJobs });
   const workers = [0, 1, 2].map(() => spawnWorkerProcess(store.url, { concurrency: 10 }));
   await Promise.all(workers.map((w) => w.ready));
@@ -61,7 +61,8 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
               job: 'test-capped',
               params: {
                 action: 'sleep',
-                ms: i / CAPPED_EVERY < HOLD.first ? HOLD.ms : 15,
+                ms: 15,
+                ...(i / CAPPED_EVERY < HOLD_FIRST ? { until: release } : {}),
                 value: i,
                 startLog: capLog,
                 doneLog: capLog,
@@ -79,6 +80,10 @@ test('three worker processes complete 5,000 jobs exactly once, capped type never
   expect(indexOfJob.size).toBe(JOBS);
 
   try {
+    await waitFor(async () => (await count(`state = 'running' AND type = 'test-capped'`)) >= 3, {
+      what: 'three capped jobs running at once',
+    });
+    writeFileSync(release, '');
     await waitFor(async () => (await count(`state = 'completed'`)) === JOBS, {
       timeoutMs: 40_000,
       intervalMs: 50,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { migrate } from './migrations.ts';
+import { PlannerStats } from './planner-stats.ts';
 import { DB_NOW_MS, ident } from './sql.ts';
 
 /** A value bound to a query parameter. */
@@ -62,6 +63,8 @@ export class PgConnection {
    */
   readonly origin = Math.random().toString(36).slice(2, 10);
   private readonly afterCommit = new Set<() => void>();
+  /** Refreshes the planner's statistics of `jobs` after bursts of enqueues. */
+  readonly plannerStats: PlannerStats = new PlannerStats(this);
   private ready: Promise<void> | undefined;
   private readonly poolSize: number;
   private madePool: pg.Pool | undefined;
@@ -248,6 +251,7 @@ export class PgConnection {
   async close(): Promise<void> {
     this.ending = true;
     await this.notice;
+    await this.plannerStats.close();
     this.afterCommit.clear();
     await this.ready?.catch(() => {});
     await this.madePool?.end();

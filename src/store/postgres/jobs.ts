@@ -51,6 +51,7 @@ export async function insertJobs(
     'kiln_insert_jobs',
   );
   c.announceCommit();
+  c.plannerStats.noteInserted(rows.length);
   return keyedIds(c, jobs, rows);
 }
 

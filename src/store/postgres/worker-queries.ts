@@ -194,11 +194,13 @@ const CLAIMED = `jobs.rid, jobs.id, jobs.type, jobs.name,
  * Picks due jobs in claim order (priority, then age) and marks them running, in one
  * statement. SKIP LOCKED passes over rows another worker's claim holds, so workers on
  * many machines claim side by side without waiting on each other or taking a job twice.
+ * The picked rows are reached by key, as in turn-statement.ts (a join there hashed the table).
  */
 const CLAIM = `WITH picked AS (
   SELECT j.rid FROM jobs j WHERE ${DUE}
   ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $3 FOR UPDATE OF j SKIP LOCKED)
-UPDATE jobs ${claimSet('$4', '$5')} FROM picked WHERE jobs.rid = picked.rid RETURNING ${CLAIMED}`;
+UPDATE jobs ${claimSet('$4', '$5')} WHERE jobs.rid = ANY(ARRAY(SELECT rid FROM picked))
+RETURNING ${CLAIMED}`;
 
 /** With caps: pick (and lock) candidates first, then claim the ones with room. */
 const PICK = `SELECT j.rid, j.type, j.batch_id, j.batch_concurrency FROM jobs j WHERE ${DUE}

@@ -1,0 +1,173 @@
+/**
+ * The dashboard's report-to-screen latency: `npm run bench:dashboard` (`--jobs`,
+ * `--reports`, `--every-ms`, `--warmup` to change the load; `--out <file>`, default
+ * bench/results/dashboard.json). See docs/PERFORMANCE.md, "Dashboard".
+ *
+ * `kiln serve` (a child process: the HTTP API, the dashboard and an embedded worker of
+ * concurrency = jobs) on a fresh SQLite store; a batch of `jobs` e2e.report jobs, all
+ * running and waiting for a start file; the Batch page open in headless Chromium, tall
+ * enough for every row. Then the start file: each job reports `warmup + reports` values
+ * `everyMs` apart (the jobs offset evenly over one interval), each message carrying its
+ * report time, and a MutationObserver in the page records when each value is shown
+ * (test/e2e/support/latency.ts). The warm-up reports of every job are left out.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, frames } from '../test/e2e/support/chromium.ts';
+import setupUi from '../test/e2e/support/global-setup.ts';
+import {
+  clockOffset,
+  finalsShown,
+  growRowList,
+  latency,
+  recorded,
+  startRecorder,
+} from '../test/e2e/support/latency.ts';
+import { KilnServer } from '../test/e2e/support/server.ts';
+import { waitFor } from '../test/support/helpers.ts';
+import { cpuSnapshot } from './support/cpu.ts';
+import { round } from './support/stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    jobs: { type: 'string', default: '100' },
+    reports: { type: 'string', default: '20' },
+    'every-ms': { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '5' },
+    out: { type: 'string' },
+  },
+});
+const JOBS = Number(values.jobs);
+const REPORTS = Number(values.reports);
+const EVERY_MS = Number(values['every-ms']);
+const WARMUP = Number(values.warmup);
+const OUT = values.out ?? fileURLToPath(new URL('./results/dashboard.json', import.meta.url));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+setupUi();
+const server = new KilnServer({ concurrency: JOBS });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+try {
+  await server.start();
+  const go = join(server.dir, 'go');
+  const total = WARMUP + REPORTS;
+  const batchId = await server.createBatch({
+    name: 'dashboard latency',
+    jobs: Array.from({ length: JOBS }, (_, j) => ({
+      type: 'e2e.report',
+      name: `report-${String(j + 1).padStart(3, '0')}`,
+      params: { reports: total, everyMs: EVERY_MS, startFile: go, offsetMs: (j * EVERY_MS) / JOBS },
+    })),
+  });
+  await waitFor(async () => (await server.batch(batchId)).counts.running === JOBS, {
+    timeoutMs: 30_000,
+    what: `${JOBS} jobs running`,
+  });
+
+  // Tall enough that every row is rendered (the rows are virtualized).
+  const viewport = { width: 1280, height: 800 + JOBS * 50 };
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(30_000);
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(`${server.url}/batches/${batchId}`);
+  await page.getByTestId('connection-status').and(page.locator('[data-status="live"]')).waitFor();
+  await page.getByTestId('job-row').first().waitFor();
+  const listHeightPx = await growRowList(page, JOBS);
+  await waitFor(async () => (await page.getByTestId('job-row').count()) === JOBS, {
+    timeoutMs: 30_000,
+    what: `${JOBS} job rows rendered`,
+  });
+  await frames(page);
+  await startRecorder(page);
+  const clock = await clockOffset(page);
+
+  const loadBefore = os.loadavg()[0]!;
+  const cpuBefore = cpuSnapshot();
+  const started = performance.now();
+  writeFileSync(go, '');
+  await waitFor(async () => (await finalsShown(page, total)) === JOBS, {
+    timeoutMs: 60_000 + total * EVERY_MS * 2,
+    intervalMs: 100,
+    what: "every job's final report on screen",
+  });
+  const elapsedS = (performance.now() - started) / 1000;
+  const cpuAfter = cpuSnapshot();
+  const shown = await recorded(page);
+  const domRows = await page.getByTestId('job-row').count();
+  await waitFor(async () => (await server.batch(batchId)).state === 'completed', {
+    timeoutMs: 30_000,
+    what: 'the batch completed',
+  });
+  const times = new Map<string, number[]>();
+  for (const job of await server.jobsOf(batchId))
+    times.set(job.id, (job.result as { times: number[] }).times);
+  const result = latency(times, shown, { warmup: WARMUP, offsetMs: clock.offsetMs });
+  if (pageErrors.length > 0) throw new Error(`page errors: ${pageErrors.join('\n')}`);
+
+  const busyCores =
+    cpuAfter.busyS !== null && cpuBefore.busyS !== null
+      ? round((cpuAfter.busyS - cpuBefore.busyS) / (cpuAfter.wallS - cpuBefore.wallS), 2)
+      : null;
+  const out = {
+    workload: 'dashboard report-to-screen latency',
+    commit: git(['rev-parse', '--short', 'HEAD']),
+    dirty: (git(['status', '--porcelain', '--', 'src', 'ui']) ?? '') !== '',
+    at: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      node: process.version,
+      chromium: browser.version(),
+      loadAvg1mBefore: round(loadBefore, 2),
+      /** Cores the whole machine kept busy during the measurement (server, Chromium, bench, others). */
+      busyCores,
+    },
+    settings: {
+      jobs: JOBS,
+      reportsPerJob: REPORTS,
+      warmupReportsPerJob: WARMUP,
+      everyMs: EVERY_MS,
+      reportsPerSecond: round((JOBS * 1000) / EVERY_MS, 0),
+      viewport,
+      domRows,
+      /** The rows' scroll container, grown from the page's cap so that every row renders. */
+      listHeightPx,
+    },
+    clock: { pageMinusBenchMs: round(clock.offsetMs, 3), errorMs: round(clock.errorMs, 3) },
+    elapsedS: round(elapsedS, 2),
+    results: {
+      ...result,
+      p50Ms: round(result.p50Ms, 2),
+      p99Ms: round(result.p99Ms, 2),
+      maxMs: round(result.maxMs, 2),
+    },
+    target: { p99Ms: 100, pass: result.p99Ms <= 100 && result.missed === 0 },
+  };
+  writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
+  log(
+    `dashboard latency: ${result.covered}/${result.reports} reports covered, ` +
+      `${result.distinctShown} distinct values shown, finals ${result.finalsShown}/${JOBS}, ` +
+      `backwards ${result.backwards}; p50 ${out.results.p50Ms} ms, p99 ${out.results.p99Ms} ms, ` +
+      `max ${out.results.maxMs} ms (target p99 <= 100 ms: ${out.target.pass ? 'pass' : 'FAIL'}); ` +
+      `machine busy ${busyCores} cores; written to ${OUT}`,
+  );
+  await context.close();
+} finally {
+  await browser.close();
+  await server.cleanup();
+}

@@ -1,0 +1,81 @@
+/**
+ * The worker turn's plan on PostgreSQL right after a burst of enqueues. The claim is cheap
+ * only as an ordered walk of `jobs_pending`, and the claimed rows must be reached by key.
+ * Planned on statistics from before the burst, PostgreSQL read every pending row and
+ * sorted them for each claim (a bitmap scan), and reached the claimed rows by reading the
+ * whole table (a hash join over a sequential scan): each turn then cost more the more jobs
+ * there were (src/store/postgres/planner-stats.ts, turn-statement.ts).
+ */
+import pg from 'pg';
+import { afterEach, expect, test } from 'vitest';
+import { TURN } from '../../src/store/postgres/turn-statement.ts';
+import { waitFor } from '../support/helpers.ts';
+import { useKiln } from '../support/library.ts';
+import { testJob, testJobs } from '../support/test-jobs.ts';
+
+const open = useKiln();
+const clients: pg.Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.end().catch(() => {});
+});
+
+const JOBS = 5_000;
+const BATCH = 50;
+
+test('after a burst of enqueues, a turn claims through jobs_pending in order and reaches rows by key', async () => {
+  const t = await open({ jobs: testJobs });
+  expect(t.kind).toBe('postgres');
+  const schema = new URL(t.url).searchParams.get('schema')!;
+  const client = new pg.Client({
+    connectionString: process.env.KILN_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test',
+    options: `-c search_path=${schema}`,
+  });
+  await client.connect();
+  clients.push(client);
+
+  await t.kiln.enqueueMany(
+    Array.from({ length: JOBS }, (_, i) => ({ job: testJob, params: { value: i } })),
+  );
+  // The enqueue refreshed the statistics itself, in the background: autovacuum would
+  // take a minute or more (last_analyze is set by a manual ANALYZE only).
+  await waitFor(
+    async () => {
+      const { rows } = await client.query<{ at: Date | null }>(
+        `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'`,
+        [schema],
+      );
+      return rows[0]?.at != null;
+    },
+    { what: 'the enqueue to have analyzed jobs' },
+  );
+
+  // A turn completing 50 running jobs and claiming 50 more, as the worker sends it.
+  const rids = Array.from({ length: BATCH }, (_, i) => i + 1);
+  const none = Array.from({ length: 10 }, () => []);
+  const completions = [
+    rids,
+    rids.map(() => 1),
+    rids.map(() => 'owner'),
+    rids.map(() => null),
+    rids.map(() => false),
+    rids.map(() => null),
+    rids.map(() => false),
+    rids.map(() => null),
+    rids.map(() => 0),
+    rids.map(() => 0),
+  ];
+  const logs = Array.from({ length: 7 }, () => []);
+  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${TURN}`, [
+    ...none,
+    ...completions,
+    ...logs,
+    [testJob.type],
+    BATCH,
+    'owner',
+    60_000,
+  ]);
+  const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+  expect(plan).toContain('Index Scan using jobs_pending on jobs');
+  expect(plan).not.toMatch(/Bitmap Heap Scan on jobs\b/);
+  expect(plan).not.toMatch(/Seq Scan on jobs\b/);
+});

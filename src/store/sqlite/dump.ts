@@ -1,9 +1,9 @@
 import {
   ARTIFACT_DUMP_COLUMNS,
-  ATTEMPT_DUMP_COLUMNS,
-  type AttemptDump,
   type ArtifactDump,
   type ArtifactRowDump,
+  ATTEMPT_DUMP_COLUMNS,
+  type AttemptDump,
   BATCH_DUMP_COLUMNS,
   type BatchDump,
   type DumpCounts,

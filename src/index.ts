@@ -37,6 +37,7 @@ export {
 } from './core/index.ts';
 export type {
   ArtifactInfo,
+  Attempt,
   Batch,
   BatchCounts,
   BatchRecord,
@@ -48,6 +49,7 @@ export type {
   Page,
   Template,
   TemplateSchedule,
+  TimelineBucket,
   Usage,
 } from './core/model.ts';
 export {
@@ -56,6 +58,7 @@ export {
   type EnqueueOptions,
   Kiln,
   type KilnOptions,
+  type ListBatchesOptions,
   type ListJobsOptions,
   type WatchOptions,
 } from './kiln.ts';

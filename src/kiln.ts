@@ -19,7 +19,7 @@ import type { InsertedJob, NewJob, Store } from './store/store.ts';
 import { type WebhookSettings, webhooksApi } from './webhooks/api.ts';
 import { Worker, type WorkerOptions } from './worker/worker.ts';
 
-export type { BatchJobInput, CreateBatchInput } from './api/batches.ts';
+export type { BatchJobInput, CreateBatchInput, ListBatchesOptions } from './api/batches.ts';
 export type { EnqueueOptions } from './api/job-types.ts';
 export type { ListJobsOptions } from './api/jobs.ts';
 

@@ -1,10 +1,13 @@
+import { expectString } from '../core/arguments.ts';
 import type { AnyJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { expandGrid, type Grid } from '../core/grid.ts';
 import { newId } from '../core/ids.ts';
-import type { Batch, Page, Template } from '../core/model.ts';
+import type { Batch, BatchState, Page, Template, TimelineBucket } from '../core/model.ts';
+import type { BatchFilter } from '../store/batch-filter.ts';
 import type { Store } from '../store/store.ts';
 import { checkWebhookOption } from '../webhooks/target.ts';
+import { checkBucketMs, defaultBucketMs, fillBuckets } from './attempts.ts';
 import type { EnqueueOptions, JobTypes } from './job-types.ts';
 import { pageLimit } from './paging.ts';
 
@@ -22,12 +25,65 @@ export type CreateBatchInput = {
   runAt?: Date | number;
   /** POST a signed summary here when the batch ends (src/webhooks); a template's by default. */
   webhook?: { url: string };
+  /** At most this many of the batch's jobs run at once, over every worker (an integer >= 1). */
+  concurrency?: number;
 } & (
   | { jobs: BatchJobInput[] }
   | { template: string; grid?: Grid; params?: Record<string, unknown> }
 );
 
-const COMMON = ['name', 'metadata', 'priority', 'runAt', 'webhook'];
+const COMMON = ['name', 'metadata', 'priority', 'runAt', 'webhook', 'concurrency'];
+
+export interface ListBatchesOptions {
+  /** One or more batch states (derived from the jobs). */
+  state?: BatchState | BatchState[];
+  /** Case-insensitive substring of the name. */
+  q?: string;
+  /** The template the batches were created from. */
+  template?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+const BATCH_STATES: BatchState[] = [
+  'pending',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+];
+
+/** The cap as given, or a clear INVALID_ARGUMENT for anything but an integer >= 1. */
+function checkConcurrency(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `concurrency must be an integer >= 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function listFilter(options: ListBatchesOptions): BatchFilter {
+  const filter: BatchFilter = {};
+  if (options.state !== undefined) {
+    const states = Array.isArray(options.state) ? options.state : [options.state];
+    for (const s of states) {
+      if (!BATCH_STATES.includes(s)) {
+        throw new KilnError(
+          'INVALID_ARGUMENT',
+          `state must be one of ${BATCH_STATES.join(', ')}, got ${JSON.stringify(s)}`,
+        );
+      }
+    }
+    filter.state = states;
+  }
+  if (options.q !== undefined) filter.q = expectString('q', options.q);
+  if (options.template !== undefined) filter.template = expectString('template', options.template);
+  return filter;
+}
 
 /** A template's jobs: its params, merged with `params`, over each cell of its (or `grid`'s) grid. */
 export function templateJobs(
@@ -91,6 +147,7 @@ export function batchesApi(
       const batchId = newId();
       // Checked first: a refused webhook creates nothing.
       const ownWebhook = checkWebhookOption(input.webhook, webhooks.allowPrivate);
+      const concurrency = checkConcurrency(input.concurrency);
       const { jobs, template, name, webhook } = await jobInputs(input);
       const rows = await types.newJobs(jobs, batchId, Date.now());
       await store.insertJobs(rows, {
@@ -100,12 +157,36 @@ export function batchesApi(
         metadata: input.metadata ?? null,
         // A template's webhook was checked when it was saved.
         webhookUrl: ownWebhook ?? webhook?.url ?? null,
+        concurrency,
       });
       return existing(batchId);
     },
     get: async (id: string): Promise<Batch | null> => store.getBatch(id),
-    list: async (options: { limit?: number; cursor?: string | null } = {}): Promise<Page<Batch>> =>
-      store.listBatches({ limit: pageLimit(options.limit), cursor: options.cursor ?? null }),
+    /** Newest first, optionally filtered by state, name substring and template. */
+    list: async (options: ListBatchesOptions = {}): Promise<Page<Batch>> => {
+      checkOptionNames('batches.list', options, ['state', 'q', 'template', 'limit', 'cursor']);
+      return store.listBatches(
+        { limit: pageLimit(options.limit), cursor: options.cursor ?? null },
+        listFilter(options),
+      );
+    },
+    /**
+     * Completed and failed jobs per time bucket (by `finishedAt`), empty buckets included
+     * from the first to the last; `bucketMs` (>= 100) defaults to one giving <= ~200 buckets.
+     */
+    timeline: async (
+      id: string,
+      options: { bucketMs?: number } = {},
+    ): Promise<{ bucketMs: number; items: TimelineBucket[] }> => {
+      checkOptionNames('batches.timeline', options, ['bucketMs']);
+      const given = checkBucketMs(options.bucketMs);
+      await existing(id);
+      const bucketMs = given ?? defaultBucketMs(await store.batchFinishSpan(id));
+      return {
+        bucketMs,
+        items: fillBuckets(await store.finishedPerBucket(id, bucketMs), bucketMs),
+      };
+    },
     /** No new claims for the batch's jobs; running ones finish. */
     pause: async (id: string): Promise<Batch> => setPaused(id, true),
     resume: async (id: string): Promise<Batch> => setPaused(id, false),

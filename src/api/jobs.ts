@@ -1,8 +1,9 @@
 import { expectStates, expectString } from '../core/arguments.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import type { JobState } from '../core/lifecycle.ts';
-import type { Job, LogEntry, Page } from '../core/model.ts';
+import type { Attempt, Job, LogEntry, Page } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
+import { jobAttempts } from './attempts.ts';
 import { pageLimit } from './paging.ts';
 
 export interface ListJobsOptions {
@@ -43,6 +44,12 @@ export function jobsApi(store: Store) {
     retry: async (id: string): Promise<Job> => {
       const retried = await store.retryJobs({ ids: [id] }, true);
       return afterAction(id, retried.length > 0, 'retry');
+    },
+    /** The job's attempts, oldest first, the current (or last) one last. */
+    attempts: async (id: string): Promise<Attempt[]> => {
+      const job = await store.getJob(expectString('id', id));
+      if (!job) throw new KilnError('JOB_NOT_FOUND', `no job ${id}`);
+      return jobAttempts(job, await store.listAttempts(id));
     },
     /** Deletes a job that is not running, with its logs and artifacts. */
     delete: async (id: string): Promise<void> => {

@@ -5,7 +5,7 @@ import { openStore, parsePostgresUrl, redactStoreUrl, sqliteFile } from '../stor
 import type { Store } from '../store/store.ts';
 import { storeIdentity } from './identity.ts';
 
-export type CopyPhase = 'templates' | 'batches' | 'jobs' | 'logs' | 'artifacts';
+export type CopyPhase = 'templates' | 'batches' | 'jobs' | 'logs' | 'attempts' | 'artifacts';
 
 /** Where a copy is: sent at the start of each phase and after each chunk it wrote. */
 export interface CopyProgress {
@@ -231,6 +231,15 @@ async function copyAll(
     read: (after) => reader.logs(after, chunkSize * 5),
     key: (row) => row.id as number,
     write: (rows) => writer.writeLogs(rows),
+    report,
+  });
+  await chunks({
+    phase: 'attempts',
+    total: totals.attempts,
+    start: ['', 0] as [string, number],
+    read: (after) => reader.attempts(after, chunkSize * 5),
+    key: (row): [string, number] => [row.job_id as string, Number(row.attempt)],
+    write: (rows) => writer.writeAttempts(rows),
     report,
   });
   await copyArtifacts(reader, writer, totals, { chunkSize, chunkBytes }, report);

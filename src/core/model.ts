@@ -66,6 +66,8 @@ export interface BatchRecord {
   paused: boolean;
   cancelled: boolean;
   metadata: Record<string, unknown> | null;
+  /** At most this many of its jobs run at once, over every worker; null: no cap. */
+  concurrency: number | null;
   createdAt: Date;
   seq: number;
 }
@@ -139,6 +141,24 @@ export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
   fields: Record<string, unknown> | null;
+}
+
+/** One attempt of a job: past ones as recorded on the slow paths, the current one from the job row. */
+export interface Attempt {
+  /** Numbered from 1 over the job's whole life: a retry by a person continues the count. */
+  attempt: number;
+  state: 'running' | 'completed' | 'failed' | 'retried' | 'stalled' | 'cancelled' | 'released';
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  leaseOwner: string | null;
+  error: StoredError | null;
+}
+
+/** Finished jobs of a batch per time bucket (`at`: the bucket's start). */
+export interface TimelineBucket {
+  at: Date;
+  completed: number;
+  failed: number;
 }
 
 export interface ArtifactInfo {

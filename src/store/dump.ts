@@ -40,6 +40,7 @@ export const JOB_DUMP_COLUMNS = [
   'started_at_ms',
   'finished_at_ms',
   'expires_at_ms',
+  'batch_concurrency',
   'params',
 ] as const;
 
@@ -54,6 +55,7 @@ export const BATCH_DUMP_COLUMNS = [
   'created_at_ms',
   'webhook_url',
   'webhook_notified_at_ms',
+  'concurrency',
 ] as const;
 
 export const TEMPLATE_DUMP_COLUMNS = [
@@ -81,6 +83,17 @@ export const LOG_DUMP_COLUMNS = [
   'fields',
 ] as const;
 
+/** A past attempt (job_attempts), keyed by (job id, attempt). */
+export const ATTEMPT_DUMP_COLUMNS = [
+  'job_id',
+  'attempt',
+  'state',
+  'started_at_ms',
+  'finished_at_ms',
+  'lease_owner',
+  'error',
+] as const;
+
 /** An artifact's row; its bytes travel beside it (`ArtifactDump.data`). */
 export const ARTIFACT_DUMP_COLUMNS = [
   'job_id',
@@ -97,6 +110,7 @@ export type JobDump = Record<(typeof JOB_DUMP_COLUMNS)[number], DumpValue>;
 export type BatchDump = Record<(typeof BATCH_DUMP_COLUMNS)[number], DumpValue>;
 export type TemplateDump = Record<(typeof TEMPLATE_DUMP_COLUMNS)[number], DumpValue>;
 export type LogDump = Record<(typeof LOG_DUMP_COLUMNS)[number], DumpValue>;
+export type AttemptDump = Record<(typeof ATTEMPT_DUMP_COLUMNS)[number], DumpValue>;
 export type ArtifactRowDump = Record<(typeof ARTIFACT_DUMP_COLUMNS)[number], DumpValue>;
 export interface ArtifactDump {
   row: ArtifactRowDump;
@@ -109,6 +123,7 @@ export interface DumpCounts {
   batches: number;
   templates: number;
   logs: number;
+  attempts: number;
   artifacts: number;
   artifactBytes: number;
 }
@@ -130,6 +145,8 @@ export interface DumpReader {
   /** Jobs in rowid order, with their params. */
   jobs(afterRid: number, limit: number): Promise<JobDump[]>;
   logs(afterId: number, limit: number): Promise<LogDump[]>;
+  /** Past attempts in (job id, attempt) order. */
+  attempts(after: [jobId: string, attempt: number], limit: number): Promise<AttemptDump[]>;
   /** Artifact rows in (job id, name) order, without their bytes. */
   artifacts(after: [jobId: string, name: string] | null, limit: number): Promise<ArtifactRowDump[]>;
   /** The bytes of these artifacts, in their order. */
@@ -152,6 +169,7 @@ export interface DumpWriter {
   /** Jobs in rowid order, with their params; rowids are kept. */
   writeJobs(rows: JobDump[]): Promise<void>;
   writeLogs(rows: LogDump[]): Promise<void>;
+  writeAttempts(rows: AttemptDump[]): Promise<void>;
   writeArtifacts(items: ArtifactDump[]): Promise<void>;
 }
 

@@ -115,6 +115,8 @@ export interface BatchRow {
   created_at_ms: number;
   updated_seq: number;
   webhook_url: string | null;
+  /** The batch's cap on running jobs (copied onto its jobs as batch_concurrency). */
+  concurrency: number | null;
   /** Set when the batch's end was recorded in the webhook outbox; a retry clears it. */
   webhook_notified_at_ms: number | null;
 }
@@ -127,6 +129,7 @@ export function toBatchRecord(r: BatchRow): BatchRecord {
     paused: r.paused === 1,
     cancelled: r.cancelled === 1,
     metadata: json(r.metadata) as Record<string, unknown> | null,
+    concurrency: r.concurrency ?? null,
     createdAt: new Date(r.created_at_ms),
     seq: r.updated_seq,
   };

@@ -11,6 +11,7 @@ import type {
   Page,
   Template,
 } from '../core/model.ts';
+import type { BatchFilter } from './batch-filter.ts';
 import type { StoreDump } from './dump.ts';
 
 /**
@@ -35,9 +36,19 @@ export interface Store {
   getJobs(ids: string[]): Promise<Job[]>;
   listJobs(filter: JobFilter, page: PageRequest): Promise<Page<Job>>;
   getBatch(id: string): Promise<Batch | null>;
-  listBatches(page: PageRequest): Promise<Page<Batch>>;
+  /** Newest first; `filter` narrows by derived state, name substring and template. */
+  listBatches(page: PageRequest, filter?: BatchFilter): Promise<Page<Batch>>;
   listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]>;
   listArtifacts(jobId: string): Promise<ArtifactInfo[]>;
+  /**
+   * The job's past attempts as recorded on the slow paths (retry, stall, fail, cancel of
+   * a running job, release), oldest first; the current or last one is the job row's.
+   */
+  listAttempts(jobId: string): Promise<AttemptRow[]>;
+  /** First and last `finished_at` (ms) of the batch's completed and failed jobs; null when none. */
+  batchFinishSpan(batchId: string): Promise<{ firstMs: number; lastMs: number } | null>;
+  /** Completed and failed jobs of the batch per bucket of `bucketMs` (epoch-aligned), non-empty ones, in order. */
+  finishedPerBucket(batchId: string, bucketMs: number): Promise<BucketRow[]>;
   /**
    * How many jobs are in each (state, type), over the whole store (for /metrics). A scan
    * of the jobs table: callers cache it rather than ask on every request.
@@ -221,6 +232,8 @@ export interface NewBatch {
   metadata: Record<string, unknown> | null;
   /** Where to POST the batch's end (checked by the caller); none when absent. */
   webhookUrl?: string | null;
+  /** At most this many of the batch's jobs running at once, over every worker; null: no cap. */
+  concurrency?: number | null;
 }
 
 /** A delivery of the webhook outbox, as claimed for one attempt. */
@@ -381,3 +394,19 @@ export interface TurnResult {
 }
 
 export type { BatchRecord };
+
+/** A recorded past attempt (table job_attempts). */
+export interface AttemptRow {
+  attempt: number;
+  state: 'retried' | 'stalled' | 'failed' | 'cancelled' | 'released';
+  startedAtMs: number | null;
+  finishedAtMs: number;
+  leaseOwner: string | null;
+  error: StoredError | null;
+}
+
+export interface BucketRow {
+  atMs: number;
+  completed: number;
+  failed: number;
+}

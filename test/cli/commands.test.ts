@@ -148,6 +148,25 @@ describe('batch create', () => {
     expect(plain.stdout).toMatch(/^jobs\s+2 total: 2 completed/m);
   });
 
+  test('--concurrency caps the batch; 0 is a usage error', async () => {
+    const r = await run(
+      'batch',
+      'create',
+      '-t',
+      'curriculum-grid',
+      '-p',
+      'paceMs=0',
+      '--concurrency',
+      '2',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).concurrency).toBe(2);
+    const refused = await run('batch', 'create', '-t', 'curriculum-grid', '--concurrency', '0');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--concurrency must be an integer >= 1');
+  });
+
   test('--grid JSON, and --json prints the batch', async () => {
     const r = await run(
       'batch',

@@ -195,7 +195,7 @@ test('kiln copy, the command: SQLite to PostgreSQL with progress on stderr; a se
   await expectSameContents(await open(from.url), await open(to.url), fixture);
 
   const migrated = await kiln(['migrate', '--store', to.url]);
-  expect(migrated).toMatchObject({ code: 0, stdout: `${to.url}: schema version 2 (up to date)\n` });
+  expect(migrated).toMatchObject({ code: 0, stdout: `${to.url}: schema version 3 (up to date)\n` });
 
   const second = await kiln(['copy', from.url, to.url]);
   expect(second.code).toBe(1);

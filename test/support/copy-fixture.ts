@@ -127,6 +127,8 @@ export async function fillStore(url: string): Promise<Fixture> {
     const waiting = await kiln.batches.create({
       name: 'waiting',
       priority: 3,
+      // Copied with its jobs' batch_concurrency: the copy still claims them under the cap.
+      concurrency: 2,
       jobs: [40, 41, 42].map((n) => ({ type: recordJob, params: { n }, name: `n=${n}` })),
     });
     const later = await kiln.enqueue(recordJob, { n: 50 }, { runAt: Date.now() + 3_600_000 });
@@ -237,6 +239,7 @@ export async function expectSameContents(
     expect(await target.jobs.logs(id, { limit: 1_000 })).toEqual(
       await source.jobs.logs(id, { limit: 1_000 }),
     );
+    expect(await target.store.listAttempts(id)).toEqual(await source.store.listAttempts(id));
     const artifacts = await source.artifacts.list(id);
     expect(await target.artifacts.list(id)).toEqual(artifacts);
     for (const a of artifacts) {
@@ -253,6 +256,13 @@ export async function expectSameContents(
     (await source.batches.list()).items.map(comparableBatch),
   );
   expect(await target.templates.list()).toEqual(await source.templates.list());
+  // Past attempts were there to copy (a job failed after its retries, another retried).
+  const recorded = await Promise.all(fixture.jobs.map((id) => target.store.listAttempts(id)));
+  expect(recorded.flat().map((a) => a.state)).toEqual(
+    expect.arrayContaining(['retried', 'failed']),
+  );
+  const waiting = (await target.batches.list({ q: 'waiting' })).items[0]!;
+  expect(waiting.concurrency).toBe(2);
 }
 
 const jobIdsIn = (events: ChangeEvent[]) =>

@@ -22,6 +22,8 @@ export type CreateBatchBody = {
   priority?: number;
   runAt?: string;
   webhook?: string;
+  /** At most this many of its jobs run at once, over every worker. */
+  concurrency?: number;
 } & (
   | { jobs: { type: string; params: unknown; name?: string; priority?: number }[] }
   | { template: string; grid?: Grid; params?: Record<string, unknown> }

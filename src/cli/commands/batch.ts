@@ -37,6 +37,7 @@ Options:
       --name <name>          The batch's name (default: the template's)
       --webhook <url>        POSTed a signed summary when the batch ends
       --priority <n>         Priority of every job (higher runs first)
+      --concurrency <n>      At most n of its jobs run at once, over every worker
       --run-at <time>        Not before this ISO 8601 time, or after a delay (30s, 5m)
       --json                 Print the batch as JSON
 ${CONNECTION_HELP}
@@ -53,6 +54,7 @@ const OPTIONS = {
   name: { type: 'string' },
   webhook: { type: 'string' },
   priority: { type: 'string' },
+  concurrency: { type: 'string' },
   'run-at': { type: 'string' },
   ...JSON_OPTION,
 } as const;
@@ -70,11 +72,16 @@ export const batch = clientCommand('batch', HELP, async (args, io) => {
     );
   }
   const priority = integerOption('batch', 'priority', values.priority);
+  const concurrency = integerOption('batch', 'concurrency', values.concurrency);
+  if (concurrency !== undefined && concurrency < 1) {
+    throw new UsageError('--concurrency must be an integer >= 1', 'batch');
+  }
   const runAt = timeOption('batch', values['run-at']);
   const common = {
     ...(values.name === undefined ? {} : { name: values.name }),
     ...(values.webhook === undefined ? {} : { webhook: values.webhook }),
     ...(priority === undefined ? {} : { priority }),
+    ...(concurrency === undefined ? {} : { concurrency }),
     ...(runAt === undefined ? {} : { runAt }),
   };
   let body: CreateBatchBody;

@@ -1,8 +1,11 @@
 /** /api/batches: create (a list, or a template over a grid), list, read, act on one. */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { KilnError } from '../../core/errors.ts';
+import type { BatchState } from '../../core/model.ts';
 import type { CreateBatchInput } from '../../kiln.ts';
 import type { ServerDeps } from '../deps.ts';
 import {
+  BATCH_STATES,
   BatchPageSchema,
   BatchSchema,
   type CreateBatchRequest,
@@ -12,6 +15,8 @@ import {
   json,
   jsonBody,
   ListBatchesQuery,
+  TimelineQuery,
+  TimelineSchema,
 } from '../schemas/index.ts';
 import { batchId, defined, findBatch, runAtOf } from './lookup.ts';
 import { batchBody, pageBody } from './wire.ts';
@@ -34,9 +39,18 @@ const list = createRoute({
   method: 'get',
   path: '/api/batches',
   tags,
-  summary: 'List batches, newest first',
+  summary: 'List batches, newest first, filtered by state, name and template',
   request: { query: ListBatchesQuery },
   responses: { 200: json(BatchPageSchema, 'A page of batches'), ...errors(400, 401) },
+});
+
+const timeline = createRoute({
+  method: 'get',
+  path: '/api/batches/{id}/timeline',
+  tags,
+  summary: 'Finished jobs (completed, failed) per time bucket, for a throughput chart',
+  request: { params: IdParam, query: TimelineQuery },
+  responses: { 200: json(TimelineSchema, 'The buckets, oldest first'), ...errors(400, 401, 404) },
 });
 
 const get = createRoute({
@@ -65,6 +79,22 @@ const action = (verb: keyof typeof ACTIONS) =>
     responses: { 200: json(BatchSchema, 'The batch after the action'), ...errors(401, 404) },
   });
 
+/** `state=running,paused` to a list of batch states; anything else is a 400. */
+function batchStates(raw: string | undefined): BatchState[] | undefined {
+  if (raw === undefined) return undefined;
+  const list = raw.split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!(BATCH_STATES as readonly string[]).includes(s)) {
+      throw new KilnError(
+        'INVALID_ARGUMENT',
+        `state must be a comma-separated list of ${BATCH_STATES.join(', ')}; got \`${s}\``,
+        { issues: [{ path: 'state', message: `unknown state \`${s}\`` }], in: 'query' },
+      );
+    }
+  }
+  return list as BatchState[];
+}
+
 /** The request body as the facade takes it: one of its two forms, nothing undefined. */
 function createInput(body: CreateBatchRequest): CreateBatchInput {
   const common = defined({
@@ -73,6 +103,7 @@ function createInput(body: CreateBatchRequest): CreateBatchInput {
     priority: body.priority,
     runAt: runAtOf(body.runAt),
     webhook: body.webhook,
+    concurrency: body.concurrency,
   });
   if (body.template !== undefined) {
     return {
@@ -92,8 +123,24 @@ export function registerBatchRoutes(app: OpenAPIHono, { kiln }: ServerDeps): voi
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    const page = await kiln.batches.list(defined({ limit: q.limit ?? 100, cursor: q.cursor }));
+    const page = await kiln.batches.list(
+      defined({
+        state: batchStates(q.state),
+        q: q.q,
+        template: q.template,
+        limit: q.limit ?? 100,
+        cursor: q.cursor,
+      }),
+    );
     return c.json(pageBody(page, batchBody), 200);
+  });
+
+  app.openapi(timeline, async (c) => {
+    const id = batchId(c.req.valid('param').id);
+    const { bucketMs } = c.req.valid('query');
+    const t = await kiln.batches.timeline(id, defined({ bucketMs }));
+    const items = t.items.map((b) => ({ ...b, at: b.at.toISOString() }));
+    return c.json({ bucketMs: t.bucketMs, items }, 200);
   });
 
   app.openapi(get, async (c) =>

@@ -5,6 +5,7 @@ import { JOB_STATES, type JobState } from '../../core/lifecycle.ts';
 import type { EnqueueOptions } from '../../kiln.ts';
 import type { ServerDeps } from '../deps.ts';
 import {
+  AttemptListSchema,
   EnqueuedSchema,
   type EnqueueJobRequest,
   EnqueueJobSchema,
@@ -18,7 +19,7 @@ import {
   ListJobsQuery,
 } from '../schemas/index.ts';
 import { defined, findJob, jobId, runAtOf } from './lookup.ts';
-import { jobBody, pageBody } from './wire.ts';
+import { attemptBody, jobBody, pageBody } from './wire.ts';
 
 const tags = ['jobs'];
 
@@ -76,6 +77,15 @@ const action = (verb: 'cancel' | 'retry', summary: string) =>
   });
 const cancel = action('cancel', 'Cancel a pending or running job');
 const retry = action('retry', 'Retry a failed or cancelled job');
+
+const attempts = createRoute({
+  method: 'get',
+  path: '/api/jobs/{id}/attempts',
+  tags,
+  summary: "The job's attempts, oldest first, the current (or last) one last",
+  request: { params: IdParam },
+  responses: { 200: json(AttemptListSchema, 'The attempts'), ...errors(401, 404) },
+});
 
 const remove = createRoute({
   method: 'delete',
@@ -154,6 +164,11 @@ export function registerJobRoutes(app: OpenAPIHono, { kiln }: ServerDeps): void 
   app.openapi(retry, async (c) =>
     c.json(jobBody(await kiln.jobs.retry(jobId(c.req.valid('param').id))), 200),
   );
+
+  app.openapi(attempts, async (c) => {
+    const items = await kiln.jobs.attempts(jobId(c.req.valid('param').id));
+    return c.json({ items: items.map(attemptBody) }, 200);
+  });
 
   app.openapi(remove, async (c) => {
     await kiln.jobs.delete(jobId(c.req.valid('param').id));

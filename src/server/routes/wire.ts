@@ -3,9 +3,18 @@
  * schemas infer. Written out rather than left to JSON.stringify, so that the schema and
  * the answer are checked against each other by the compiler.
  */
-import type { ArtifactInfo, Batch, Job, LogEntry, Page, Template } from '../../core/model.ts';
+import type {
+  ArtifactInfo,
+  Attempt,
+  Batch,
+  Job,
+  LogEntry,
+  Page,
+  Template,
+} from '../../core/model.ts';
 import type {
   ArtifactInfoBody,
+  AttemptBody,
   BatchBody,
   JobBody,
   LogEntryBody,
@@ -69,4 +78,8 @@ export function artifactBody(a: ArtifactInfo): ArtifactInfoBody {
 
 export function pageBody<T, B>(page: Page<T>, map: (item: T) => B): PageBody<B> {
   return { items: page.items.map(map), nextCursor: page.nextCursor };
+}
+
+export function attemptBody(a: Attempt): AttemptBody {
+  return { ...a, startedAt: isoOrNull(a.startedAt), finishedAt: isoOrNull(a.finishedAt) };
 }

@@ -61,6 +61,9 @@ export const CreateBatchSchema = z
     webhook: WebhookSchema.optional().openapi({
       description: "POSTed a signed summary when the batch ends; default: the template's",
     }),
+    concurrency: z.number().int().min(1).max(1_000_000).optional().openapi({
+      description: "At most this many of the batch's jobs run at once, over every worker",
+    }),
   })
   .superRefine((b, ctx) => {
     if ((b.jobs === undefined) === (b.template === undefined)) {
@@ -102,6 +105,11 @@ export const BatchSchema = z
     paused: z.boolean(),
     cancelled: z.boolean(),
     metadata: JsonObject.nullable(),
+    concurrency: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Cap on its running jobs over every worker; null: none' }),
     createdAt: Time,
     seq: z.number().int(),
     state: BatchStateSchema,
@@ -128,4 +136,51 @@ export type BatchBody = z.infer<typeof BatchSchema>;
 export const BatchPageSchema = pageOf(BatchSchema).openapi('BatchPage');
 export type BatchPageBody = z.infer<typeof BatchPageSchema>;
 
-export const ListBatchesQuery = z.strictObject({ limit: LimitQuery, cursor: CursorQuery });
+export const BATCH_STATES = BatchStateSchema.options;
+
+export const ListBatchesQuery = z.strictObject({
+  state: z
+    .string()
+    .optional()
+    .openapi({
+      description: `Comma-separated: ${BATCH_STATES.join(', ')}`,
+      example: 'running,paused',
+    }),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: 'Case-insensitive substring of the name' }),
+  template: z.string().min(1).max(100).optional().openapi({ description: 'The template name' }),
+  limit: LimitQuery,
+  cursor: CursorQuery,
+});
+
+export const TimelineQuery = z.strictObject({
+  bucketMs: z
+    .string()
+    .regex(/^\d+$/, 'bucketMs must be an integer >= 100')
+    .transform(Number)
+    .pipe(z.number().int().min(100))
+    .optional()
+    .openapi({
+      type: 'integer',
+      description: 'Bucket size in ms, >= 100; default: one giving at most ~200 buckets',
+      example: '1000',
+    }),
+});
+
+export const TimelineSchema = z
+  .object({
+    bucketMs: z.number().int(),
+    items: z.array(
+      z.object({
+        at: Time.openapi({ description: "The bucket's start" }),
+        completed: z.number().int(),
+        failed: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('BatchTimeline');
+export type TimelineBody = z.infer<typeof TimelineSchema>;

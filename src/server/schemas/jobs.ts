@@ -4,6 +4,7 @@ import { JOB_STATES } from '../../core/lifecycle.ts';
 import {
   CursorQuery,
   IdParam,
+  itemsOf,
   LimitQuery,
   NullableTime,
   Priority,
@@ -160,3 +161,27 @@ export const ArtifactsSchema = z
 export const ArtifactParams = IdParam.extend({
   name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'deck.html' }),
 });
+
+export const AttemptSchema = z
+  .object({
+    attempt: z.number().int().openapi({ description: "From 1 over the job's whole life" }),
+    state: z.enum([
+      'running',
+      'completed',
+      'failed',
+      'retried',
+      'stalled',
+      'cancelled',
+      'released',
+    ]),
+    startedAt: NullableTime,
+    finishedAt: NullableTime,
+    leaseOwner: z.string().nullable(),
+    error: z
+      .object({ message: z.string(), stack: z.string().optional(), code: z.string().optional() })
+      .nullable(),
+  })
+  .openapi('Attempt');
+export type AttemptBody = z.infer<typeof AttemptSchema>;
+
+export const AttemptListSchema = itemsOf(AttemptSchema).openapi('AttemptList');

@@ -1,5 +1,6 @@
 import type { Batch, Page } from '../../core/model.ts';
 import { type AggregateRow, toBatch } from '../batch-aggregates.ts';
+import { type BatchFilter, chunkSize, stateMatches } from '../batch-filter.ts';
 import { type BatchRow, decodeCursor, encodeCursor } from '../rows.ts';
 import type { PageRequest } from '../store.ts';
 import type { WebhookDeliveryRow } from '../webhook-rows.ts';
@@ -51,17 +52,35 @@ export async function getBatch(c: PgConnection, id: string): Promise<Batch | nul
   return (await withAllAggregates(c, rows))[0] ?? null;
 }
 
-export async function listBatches(c: PgConnection, page: PageRequest): Promise<Page<Batch>> {
-  const after = decodeCursor(page.cursor);
-  const rows =
-    after === null
-      ? await c.query<BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT $1', [page.limit + 1])
-      : await c.query<BatchRow>('SELECT * FROM batches WHERE id < $1 ORDER BY id DESC LIMIT $2', [
-          after,
-          page.limit + 1,
-        ]);
-  const more = rows.length > page.limit;
-  const items = await withAllAggregates(c, more ? rows.slice(0, page.limit) : rows);
+/**
+ * Newest first, filtered: name and template in SQL, the derived state on the aggregates
+ * (batch-filter.ts), chunk by chunk (one grouped aggregate query each) until the page is full.
+ */
+export async function listBatches(
+  c: PgConnection,
+  page: PageRequest,
+  filter: BatchFilter = {},
+): Promise<Page<Batch>> {
+  const chunk = chunkSize(filter, page.limit);
+  const found: Batch[] = [];
+  let after = decodeCursor(page.cursor);
+  while (found.length <= page.limit) {
+    const rows = await c.query<BatchRow>(
+      `SELECT * FROM batches WHERE ($1::text IS NULL OR id < $1)
+         AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
+         AND ($3::text IS NULL OR template = $3)
+       ORDER BY id DESC LIMIT $4`,
+      [after, filter.q ?? null, filter.template ?? null, chunk],
+    );
+    for (const b of await withAllAggregates(c, rows)) {
+      if (stateMatches(b, filter)) found.push(b);
+      if (found.length > page.limit) break;
+    }
+    if (rows.length < chunk) break;
+    after = rows[rows.length - 1]!.id;
+  }
+  const more = found.length > page.limit;
+  const items = more ? found.slice(0, page.limit) : found;
   return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
 }
 

@@ -3,6 +3,8 @@ import {
   ARTIFACT_DUMP_COLUMNS,
   type ArtifactDump,
   type ArtifactRowDump,
+  ATTEMPT_DUMP_COLUMNS,
+  type AttemptDump,
   BATCH_DUMP_COLUMNS,
   type BatchDump,
   type DumpCounts,
@@ -47,6 +49,7 @@ const JOB_TYPES: Record<(typeof JOB_DUMP_COLUMNS)[number], string> = {
   started_at_ms: 'bigint',
   finished_at_ms: 'bigint',
   expires_at_ms: 'bigint',
+  batch_concurrency: 'int',
   params: 'text',
 };
 const BATCH_TYPES: Record<(typeof BATCH_DUMP_COLUMNS)[number], string> = {
@@ -59,6 +62,7 @@ const BATCH_TYPES: Record<(typeof BATCH_DUMP_COLUMNS)[number], string> = {
   created_at_ms: 'bigint',
   webhook_url: 'text',
   webhook_notified_at_ms: 'bigint',
+  concurrency: 'int',
 };
 const TEMPLATE_TYPES: Record<(typeof TEMPLATE_DUMP_COLUMNS)[number], string> = {
   name: 'text',
@@ -81,6 +85,16 @@ const LOG_TYPES: Record<(typeof LOG_DUMP_COLUMNS)[number], string> = {
   level: 'text',
   message: 'text',
   fields: 'text',
+};
+
+const ATTEMPT_TYPES: Record<(typeof ATTEMPT_DUMP_COLUMNS)[number], string> = {
+  job_id: 'text',
+  attempt: 'int',
+  state: 'text',
+  started_at_ms: 'bigint',
+  finished_at_ms: 'bigint',
+  lease_owner: 'text',
+  error: 'text',
 };
 
 const list = (columns: readonly string[]) => columns.join(', ');
@@ -202,7 +216,7 @@ export class PgDump implements StoreDump {
     const [row] = await this.read<DumpCounts>(
       `SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM batches) AS batches,
         (SELECT count(*) FROM templates) AS templates, (SELECT count(*) FROM job_logs) AS logs,
-        (SELECT count(*) FROM artifacts) AS artifacts,
+        (SELECT count(*) FROM job_attempts)::int AS attempts, (SELECT count(*) FROM artifacts) AS artifacts,
         (SELECT coalesce(sum(size_bytes), 0)::bigint FROM artifacts) AS "artifactBytes"`,
       [],
     );
@@ -244,6 +258,14 @@ export class PgDump implements StoreDump {
     return this.read<LogDump>(
       `SELECT ${list(LOG_DUMP_COLUMNS)} FROM job_logs WHERE id > $1 ORDER BY id LIMIT $2`,
       [afterId, limit],
+    );
+  }
+
+  async attempts(after: [string, number], limit: number): Promise<AttemptDump[]> {
+    return this.read<AttemptDump>(
+      `SELECT ${list(ATTEMPT_DUMP_COLUMNS)} FROM job_attempts WHERE (job_id, attempt) > ($1, $2)
+       ORDER BY job_id, attempt LIMIT $3`,
+      [after[0], after[1], limit],
     );
   }
 
@@ -298,6 +320,17 @@ export class PgDump implements StoreDump {
       await run(tx, INSERT_LOGS, columnsOf(LOG_DUMP_COLUMNS, rows));
       await run(tx, advanceIdentity('job_logs', 'id'), []);
     });
+  }
+
+  async writeAttempts(rows: AttemptDump[]): Promise<void> {
+    await this.c.write((tx) =>
+      run(
+        tx,
+        `INSERT INTO job_attempts (${list(ATTEMPT_DUMP_COLUMNS)})
+         SELECT * FROM ${unnest(ATTEMPT_DUMP_COLUMNS, ATTEMPT_TYPES)}`,
+        columnsOf(ATTEMPT_DUMP_COLUMNS, rows),
+      ),
+    );
   }
 
   async writeArtifacts(items: ArtifactDump[]): Promise<void> {

@@ -23,12 +23,13 @@ const NOW = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
  * an existing one is not inserted (ON CONFLICT DO NOTHING), and gets no params row.
  */
 export const INSERT_JOBS = `WITH
-b AS (INSERT INTO batches (id, name, template, metadata, webhook_url, created_at_ms, updated_seq)
-  SELECT $11, $12, $13, $14, $15, ${NOW}, ${TX_SEQ} WHERE $11::text IS NOT NULL),
+b AS (INSERT INTO batches (id, name, template, metadata, webhook_url, concurrency, created_at_ms, updated_seq)
+  SELECT $11, $12, $13, $14, $15, $16::int, ${NOW}, ${TX_SEQ} WHERE $11::text IS NOT NULL),
 i AS (INSERT INTO jobs (id, type, name, state, batch_id, idempotency_key, priority,
-    run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq)
+    run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq, batch_concurrency)
   SELECT t.id, t.type, t.name, 'pending', t.batch_id, t.key, t.priority, ${NOW} + greatest(t.delay, 0),
-    t.max_attempts, t.max_attempts, t.retention_ms, ${NOW}, ${TX_SEQ}
+    t.max_attempts, t.max_attempts, t.retention_ms, ${NOW}, ${TX_SEQ},
+    CASE WHEN t.batch_id = $11::text THEN $16::int END
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
     $8::int[], $9::bigint[]) WITH ORDINALITY
     AS t(id, type, name, batch_id, key, priority, delay, max_attempts, retention_ms, n)
@@ -79,6 +80,7 @@ export function insertJobsValues(jobs: NewJob[], batch?: NewBatch): PgValue[] {
     batch?.template ?? null,
     batch?.metadata ? JSON.stringify(batch.metadata) : null,
     batch?.webhookUrl ?? null,
+    batch?.concurrency ?? null,
   ];
 }
 
@@ -175,6 +177,13 @@ export async function cancelJobs(c: PgConnection, target: JobTarget): Promise<st
   const t = targetClause(target, 2);
   return c.write(async (tx) => {
     await flagBatch(tx, target, true);
+    // A running attempt ends here: recorded before the row forgets it was running.
+    await tx.client.query(
+      `INSERT INTO job_attempts (job_id, attempt, state, started_at_ms, finished_at_ms, lease_owner, error)
+       SELECT id, attempt, 'cancelled', started_at_ms, $1, lease_owner, NULL FROM jobs
+       WHERE ${t.sql} AND state = 'running' ON CONFLICT (job_id, attempt) DO NOTHING`,
+      [tx.nowMs, t.param],
+    );
     const r = await tx.client.query<{ id: string }>(
       `UPDATE jobs SET state = 'cancelled', finished_at_ms = $1, expires_at_ms = $1 + retention_ms,
          lease_expires_at_ms = NULL, updated_seq = ${TX_SEQ}
@@ -223,6 +232,7 @@ export async function retryJobs(
 /** Deletes jobs with their params, logs and artifacts. */
 export async function deleteJobRows(tx: PgTx, ids: string[]): Promise<void> {
   await tx.client.query('DELETE FROM job_logs WHERE job_id = ANY($1::text[])', [ids]);
+  await tx.client.query('DELETE FROM job_attempts WHERE job_id = ANY($1::text[])', [ids]);
   await tx.client.query('DELETE FROM artifacts WHERE job_id = ANY($1::text[])', [ids]);
   await tx.client.query(
     'DELETE FROM job_params WHERE rid IN (SELECT rid FROM jobs WHERE id = ANY($1::text[]))',

@@ -151,6 +151,29 @@ CREATE TABLE kiln_settings (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'per-batch concurrency cap; attempts history',
+    // As SQLite's migration 6 (sqlite/migrations.ts): the batch's cap copied onto its
+    // jobs for the claim, a partial index that is empty while no batch has a cap, and
+    // past attempts written only on the slow paths.
+    sql: `
+ALTER TABLE batches ADD COLUMN concurrency integer;
+ALTER TABLE jobs ADD COLUMN batch_concurrency integer;
+CREATE INDEX jobs_pending_capped ON jobs (run_at_ms) WHERE state = 'pending' AND batch_concurrency IS NOT NULL;
+
+CREATE TABLE job_attempts (
+  job_id text NOT NULL,
+  attempt integer NOT NULL,
+  state text NOT NULL CHECK (state IN ('retried', 'stalled', 'failed', 'cancelled', 'released')),
+  started_at_ms bigint,
+  finished_at_ms bigint NOT NULL,
+  lease_owner text,
+  error text,
+  PRIMARY KEY (job_id, attempt)
+);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -7,9 +7,13 @@ import type {
   Page,
   Template,
 } from '../../core/model.ts';
+import { type AttemptDbRow, toAttemptRow, toBucketRow } from '../attempt-rows.ts';
+import type { BatchFilter } from '../batch-filter.ts';
 import type { StoreDump } from '../dump.ts';
 import { type ArtifactRow, type LogRow, toArtifact, toLog } from '../rows.ts';
 import type {
+  AttemptRow,
+  BucketRow,
   ExpiredAttempt,
   FeedFilter,
   Fence,
@@ -106,8 +110,8 @@ export class PostgresStore implements Store {
   async getBatch(id: string): Promise<Batch | null> {
     return batches.getBatch(this.c, id);
   }
-  async listBatches(page: PageRequest): Promise<Page<Batch>> {
-    return batches.listBatches(this.c, page);
+  async listBatches(page: PageRequest, filter?: BatchFilter): Promise<Page<Batch>> {
+    return batches.listBatches(this.c, page, filter);
   }
   async listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]> {
     return (
@@ -116,6 +120,36 @@ export class PostgresStore implements Store {
         [jobId, afterId, limit],
       )
     ).map(toLog);
+  }
+  async listAttempts(jobId: string): Promise<AttemptRow[]> {
+    return (
+      await this.c.query<AttemptDbRow>(
+        'SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt',
+        [jobId],
+      )
+    ).map(toAttemptRow);
+  }
+  async batchFinishSpan(batchId: string): Promise<{ firstMs: number; lastMs: number } | null> {
+    const [r] = await this.c.query<{ first: number | null; last: number | null }>(
+      `SELECT min(finished_at_ms) AS first, max(finished_at_ms) AS last FROM jobs
+       WHERE batch_id = $1 AND state IN ('completed', 'failed')`,
+      [batchId],
+    );
+    return r?.first == null || r.last == null
+      ? null
+      : { firstMs: Number(r.first), lastMs: Number(r.last) };
+  }
+  async finishedPerBucket(batchId: string, bucketMs: number): Promise<BucketRow[]> {
+    return (
+      await this.c.query<{ at_ms: number; completed: number; failed: number }>(
+        `SELECT (finished_at_ms / $1::bigint) * $1::bigint AS at_ms,
+           count(*) FILTER (WHERE state = 'completed')::int AS completed,
+           count(*) FILTER (WHERE state = 'failed')::int AS failed
+         FROM jobs WHERE batch_id = $2 AND state IN ('completed', 'failed')
+         GROUP BY 1 ORDER BY 1`,
+        [bucketMs, batchId],
+      )
+    ).map(toBucketRow);
   }
   async listArtifacts(jobId: string): Promise<ArtifactInfo[]> {
     return (

@@ -50,3 +50,7 @@ export function feedHorizon(next: string, xids: string): string {
 
 /** The database clock in ms since the epoch: leases are measured on it, never a machine's. */
 export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+/** Whether any job of a capped batch is due (jobs_pending_capped: empty while no batch has a cap). */
+export const CAPPED_DUE = `EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND batch_concurrency IS NOT NULL
+  AND run_at_ms <= (extract(epoch from statement_timestamp()) * 1000)::bigint)`;

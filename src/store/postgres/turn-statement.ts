@@ -9,7 +9,7 @@ import type {
   TurnResult,
 } from '../store.ts';
 import type { PgConnection, PgValue } from './connection.ts';
-import { TX_SEQ } from './sql.ts';
+import { CAPPED_DUE, TX_SEQ } from './sql.ts';
 
 /**
  * A worker's whole turn as one SQL statement, so one round trip and one commit: the
@@ -71,6 +71,7 @@ l AS (INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields)
 p AS (SELECT j.rid FROM jobs j
   WHERE j.state = 'pending' AND j.run_at_ms <= ${NOW} AND j.type = ANY($28::text[])
     AND (j.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = j.batch_id AND b.paused = 1))
+    AND j.batch_concurrency IS NULL
   ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $29 FOR UPDATE OF j SKIP LOCKED),
 k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = $30,
     lease_expires_at_ms = ${NOW} + $31::bigint, started_at_ms = ${NOW}, heartbeat_at_ms = ${NOW},
@@ -81,10 +82,17 @@ k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner
     jobs.max_attempts, jobs.checkpoint)
 SELECT 'f', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM f
 UNION ALL SELECT 'c', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM c
-UNION ALL SELECT 'k', rid, id, type, name, params, batch_id, attempt, max_attempts, checkpoint FROM k`;
+UNION ALL SELECT 'k', rid, id, type, name, params, batch_id, attempt, max_attempts, checkpoint FROM k
+UNION ALL SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL
+  WHERE $29 > 0 AND ${CAPPED_DUE}`;
 
-/** A written row ('f' flushed, 'c' completed: rid and attempt) or a claimed one ('k'). */
-type TurnRow = ['f' | 'c' | 'k', ...ClaimRow];
+/**
+ * A written row ('f' flushed, 'c' completed: rid and attempt), a claimed one ('k'), or
+ * 'b': jobs of capped batches are due, which this claim leaves out (worker-queries.ts).
+ * The probe is one look into the partial index jobs_pending_capped, empty while no batch
+ * has a cap: the statement is otherwise the one it was before batch caps.
+ */
+type TurnRow = ['f' | 'c' | 'k' | 'b', ...ClaimRow];
 
 type Completion = Extract<Settle, { kind: 'complete' }>;
 
@@ -116,7 +124,10 @@ function push(columns: PgValue[][], values: PgValue[]): void {
   for (let i = 0; i < values.length; i++) (columns[i] as PgValue[]).push(values[i]!);
 }
 
-export async function turnInOneStatement(c: PgConnection, input: TurnInput): Promise<TurnResult> {
+export async function turnInOneStatement(
+  c: PgConnection,
+  input: TurnInput,
+): Promise<{ result: TurnResult; cappedBatchesAreDue: boolean }> {
   const completions = input.settles as Completion[];
   // A flush of a job that completes in this turn rides on its completion (see above).
   const completing = new Map(completions.map((s) => [key(s.fence), s]));
@@ -177,17 +188,19 @@ export async function turnInOneStatement(c: PgConnection, input: TurnInput): Pro
   );
   const written = { f: new Set<string>(), c: new Set<string>() };
   const claimed: ClaimedJob[] = [];
+  let cappedBatchesAreDue = false;
   for (const r of rows) {
     const [kind, ...row] = r;
     if (kind === 'k') claimed.push(toClaimed(row));
+    else if (kind === 'b') cappedBatchesAreDue = true;
     else written[kind].add(`${row[0]}:${row[6]}`);
   }
-  if (rows.length > 0) c.announceCommit();
+  if (rows.some((r) => r[0] !== 'b')) c.announceCommit();
   const settled = completions.map((s) => written.c.has(key(s.fence)));
   const lostFences: Fence[] = [];
   for (const f of input.flushes) {
     const k = key(f.fence);
     if (!(folded.has(k) ? written.c.has(k) : written.f.has(k))) lostFences.push(f.fence);
   }
-  return { settled, reaped: [], lostFences, claimed };
+  return { result: { settled, reaped: [], lostFences, claimed }, cappedBatchesAreDue };
 }

@@ -1,3 +1,4 @@
+import { attemptEnd } from '../attempt-rows.ts';
 import { type ClaimRow, toClaimed } from '../rows.ts';
 import type {
   ClaimedJob,
@@ -10,7 +11,7 @@ import type {
   TurnResult,
 } from '../store.ts';
 import type { PgConnection, PgTx, PgValue } from './connection.ts';
-import { DB_NOW_MS, TX_SEQ } from './sql.ts';
+import { CAPPED_DUE, DB_NOW_MS, TX_SEQ } from './sql.ts';
 import { fitsOneStatement, turnInOneStatement } from './turn-statement.ts';
 
 /**
@@ -82,7 +83,20 @@ async function settleOne(tx: PgTx, s: SingleSettle, which: 'live' | 'expired'): 
     values.push(JSON.stringify(s.error), Math.max(0, Math.round(s.delayMs)));
   else if (s.kind === 'fail') values.push(JSON.stringify(s.error));
   const r = await tx.client.query(settleSql(s.kind, which === 'live' ? LIVE : EXPIRED), values);
-  return r.rowCount === 1;
+  if (r.rowCount !== 1) return false;
+  // The ended attempt, from the row as the settle left it (slow paths only: attempt-rows.ts).
+  await tx.client.query(
+    `INSERT INTO job_attempts (job_id, attempt, state, started_at_ms, finished_at_ms, lease_owner, error)
+     SELECT id, attempt, $2, started_at_ms, $3, lease_owner, $4 FROM jobs WHERE rid = $1
+     ON CONFLICT (job_id, attempt) DO NOTHING`,
+    [
+      f.row,
+      attemptEnd(s.kind, which === 'expired'),
+      tx.nowMs,
+      s.kind === 'release' ? null : JSON.stringify(s.error),
+    ],
+  );
+  return true;
 }
 
 async function applySettles(tx: PgTx, settles: Settle[]): Promise<boolean[]> {
@@ -153,9 +167,17 @@ async function applyFlushes(tx: PgTx, flushes: ProgressFlush[]): Promise<Fence[]
   return lost;
 }
 
-/** Due, of the given types, not in a paused batch. $1 is the clock, $2 the types. */
-const DUE = `j.state = 'pending' AND j.run_at_ms <= $1::bigint AND j.type = ANY($2::text[])
+/**
+ * Due, of the given types, not in a paused batch. $1 is the clock, $2 the types. Jobs of
+ * a batch with a concurrency cap carry it on their own row (batch_concurrency, migration
+ * 3), so the fast claims leave them out at no cost (the row is read anyway for its type
+ * and batch); only the capped claim below takes them, serialized per batch.
+ */
+const DUE_BASE = `j.state = 'pending' AND j.run_at_ms <= $1::bigint AND j.type = ANY($2::text[])
   AND (j.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = j.batch_id AND b.paused = 1))`;
+const DUE = `${DUE_BASE} AND j.batch_concurrency IS NULL`;
+/** With jobs of capped batches too, but not of those at their cap ($4, counted before the pick). */
+const DUE_WITH_CAPPED = `${DUE_BASE} AND (j.batch_concurrency IS NULL OR j.batch_id <> ALL($4::text[]))`;
 
 /** The claim's writes; $1 is the clock, `owner` and `lease` name the other two parameters. */
 const claimSet = (
@@ -180,17 +202,44 @@ const CLAIM = `WITH picked AS (
 UPDATE jobs ${claimSet('$4', '$5')} WHERE jobs.rid = ANY(ARRAY(SELECT rid FROM picked))
 RETURNING ${CLAIMED}`;
 
-/** With per-type caps: pick (and lock) candidates first, then claim the ones with room. */
-const PICK = `SELECT j.rid, j.type FROM jobs j WHERE ${DUE}
+/** With caps: pick (and lock) candidates first, then claim the ones with room. */
+const PICK = `SELECT j.rid, j.type, j.batch_id, j.batch_concurrency FROM jobs j WHERE ${DUE}
+  ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $3 FOR UPDATE OF j SKIP LOCKED`;
+const PICK_WITH_CAPPED = `SELECT j.rid, j.type, j.batch_id, j.batch_concurrency FROM jobs j
+  WHERE ${DUE_WITH_CAPPED}
   ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $3 FOR UPDATE OF j SKIP LOCKED`;
 const CLAIM_PICKED = `UPDATE jobs ${claimSet('$3', '$4')}
   WHERE jobs.rid = ANY($2::bigint[]) AND jobs.state = 'pending' RETURNING ${CLAIMED}`;
 
+/** Running jobs of capped batches, per batch, with the batch's cap. */
+const RUNNING_PER_CAPPED_BATCH = `SELECT batch_id, max(batch_concurrency) AS cap, count(*)::int AS n
+  FROM jobs WHERE state = 'running' AND batch_concurrency IS NOT NULL
+    AND ($1::text[] IS NULL OR batch_id = ANY($1::text[]))
+  GROUP BY batch_id`;
+
+/**
+ * Per connection: whether its last turn saw jobs of capped batches due. While it does,
+ * the worker's turns take the transaction path (so capped and uncapped jobs are claimed
+ * in one priority order); while it does not, the one-statement turn runs as before, its
+ * claim leaving capped jobs out, and tells whether any are due (turn-statement.ts).
+ */
+const cappedBatchesDue = new WeakMap<PgConnection, boolean>();
+
+interface Candidate {
+  rid: number;
+  type: string;
+  batch_id: string | null;
+  batch_concurrency: number | null;
+}
+
 async function claim(c: PgConnection, tx: PgTx, req: ClaimRequest): Promise<ClaimedJob[]> {
   const limit = Math.floor(req.limit);
   const capped = req.types.filter((t) => t.cap !== null);
+  const withBatches = (await tx.client.query<{ due: boolean }>(`SELECT ${CAPPED_DUE} AS due`))
+    .rows[0]!.due;
+  cappedBatchesDue.set(c, withBatches);
   let rows: ClaimRow[];
-  if (capped.length === 0) {
+  if (capped.length === 0 && !withBatches) {
     rows = (
       await tx.client.query<ClaimRow>({
         text: CLAIM,
@@ -201,33 +250,39 @@ async function claim(c: PgConnection, tx: PgTx, req: ClaimRequest): Promise<Clai
   } else {
     // Counting running jobs of a capped type and claiming more of them must not
     // interleave with another worker doing the same: a lock per capped type, held to
-    // the commit, makes those claims take turns (uncapped types never wait).
+    // the commit, makes those claims take turns (uncapped types never wait). Type locks
+    // are always taken before batch locks, each kind in sorted order: no deadlock.
     const names = capped.map((t) => t.type).sort();
-    await tx.client.query(
-      'SELECT pg_advisory_xact_lock(hashtext($1 || t)) FROM unnest($2::text[]) AS t ORDER BY t',
-      [`kiln:${c.schema}:cap:`, names],
-    );
-    const running = await tx.client.query<{ type: string; n: number }>(
-      `SELECT type, count(*) AS n FROM jobs WHERE state = 'running' AND type = ANY($1::text[]) GROUP BY type`,
-      [names],
-    );
     const room = new Map(capped.map((t) => [t.type, t.cap!]));
-    for (const r of running.rows) room.set(r.type, room.get(r.type)! - r.n);
+    if (names.length > 0) {
+      await tx.client.query(
+        'SELECT pg_advisory_xact_lock(hashtext($1 || t)) FROM unnest($2::text[]) AS t ORDER BY t',
+        [`kiln:${c.schema}:cap:`, names],
+      );
+      const running = await tx.client.query<{ type: string; n: number }>(
+        `SELECT type, count(*) AS n FROM jobs WHERE state = 'running' AND type = ANY($1::text[]) GROUP BY type`,
+        [names],
+      );
+      for (const r of running.rows) room.set(r.type, room.get(r.type)! - r.n);
+    }
     const types = req.types
       .filter((t) => t.cap === null || room.get(t.type)! > 0)
       .map((t) => t.type);
     if (types.length === 0) return [];
-    const candidates = (
-      await tx.client.query<{ rid: number; type: string }>(PICK, [tx.nowMs, types, limit * 2])
-    ).rows;
+    const candidates = withBatches
+      ? await pickWithCappedBatches(tx, types, limit)
+      : (await tx.client.query<Candidate>(PICK, [tx.nowMs, types, limit * 2])).rows;
+    const batchRoom = withBatches ? await lockCappedBatches(c, tx, candidates) : new Map();
     const take: number[] = [];
     for (const cand of candidates) {
       if (take.length >= limit) break;
       const left = room.get(cand.type);
-      if (left !== undefined) {
-        if (left <= 0) continue;
-        room.set(cand.type, left - 1);
+      const batchLeft = cand.batch_id === null ? undefined : batchRoom.get(cand.batch_id);
+      if ((left !== undefined && left <= 0) || (batchLeft !== undefined && batchLeft <= 0)) {
+        continue;
       }
+      if (left !== undefined) room.set(cand.type, left - 1);
+      if (batchLeft !== undefined) batchRoom.set(cand.batch_id!, batchLeft - 1);
       take.push(cand.rid);
     }
     if (take.length === 0) return [];
@@ -243,8 +298,68 @@ async function claim(c: PgConnection, tx: PgTx, req: ClaimRequest): Promise<Clai
   return rows.map(toClaimed);
 }
 
+/**
+ * Candidates in claim order, jobs of capped batches included but for batches already at
+ * their cap (a count without the locks: it only narrows the pick; the exact room is
+ * counted under the locks, lockCappedBatches).
+ */
+async function pickWithCappedBatches(
+  tx: PgTx,
+  types: string[],
+  limit: number,
+): Promise<Candidate[]> {
+  const running = await tx.client.query<{ batch_id: string; cap: number; n: number }>(
+    RUNNING_PER_CAPPED_BATCH,
+    [null],
+  );
+  const full = running.rows.filter((r) => r.n >= r.cap).map((r) => r.batch_id);
+  return (await tx.client.query<Candidate>(PICK_WITH_CAPPED, [tx.nowMs, types, limit * 2, full]))
+    .rows;
+}
+
+/**
+ * Locks the capped batches among the candidates (sorted, held to the commit) and counts
+ * their room: two workers never count one batch's running jobs and claim more of them at
+ * once, so the cap holds over every process and machine. Only claims of the same capped
+ * batch take turns; other batches and loose jobs never wait on these locks.
+ */
+async function lockCappedBatches(
+  c: PgConnection,
+  tx: PgTx,
+  candidates: Candidate[],
+): Promise<Map<string, number>> {
+  const caps = new Map<string, number>();
+  for (const cand of candidates) {
+    if (cand.batch_id !== null && cand.batch_concurrency !== null) {
+      caps.set(cand.batch_id, cand.batch_concurrency);
+    }
+  }
+  if (caps.size === 0) return caps;
+  const ids = [...caps.keys()].sort();
+  await tx.client.query(
+    'SELECT pg_advisory_xact_lock(hashtext($1 || b)) FROM unnest($2::text[]) AS b ORDER BY b',
+    [`kiln:${c.schema}:batch-cap:`, ids],
+  );
+  // A statement after the lock sees every claim committed before it (READ COMMITTED).
+  const running = await tx.client.query<{ batch_id: string; cap: number; n: number }>(
+    RUNNING_PER_CAPPED_BATCH,
+    [ids],
+  );
+  for (const r of running.rows) caps.set(r.batch_id, caps.get(r.batch_id)! - r.n);
+  return caps;
+}
+
 export async function turn(c: PgConnection, input: TurnInput): Promise<TurnResult> {
-  if (fitsOneStatement(input)) return turnInOneStatement(c, input);
+  if (fitsOneStatement(input) && cappedBatchesDue.get(c) !== true) {
+    const { result, cappedBatchesAreDue } = await turnInOneStatement(c, input);
+    cappedBatchesDue.set(c, cappedBatchesAreDue);
+    const left = input.claim === null ? 0 : Math.floor(input.claim.limit) - result.claimed.length;
+    // Jobs of capped batches appeared: claim them now, with the slots the turn left
+    // (else an idle worker would sleep past them).
+    if (!cappedBatchesAreDue || left <= 0) return result;
+    const more = await c.write((tx) => claim(c, tx, { ...input.claim!, limit: left }));
+    return { ...result, claimed: [...result.claimed, ...more] };
+  }
   return c.write(async (tx) => {
     // Flushes first: the last progress of an attempt that ends in this turn lands before its settle.
     const lostFences = await applyFlushes(tx, input.flushes);

@@ -1,5 +1,7 @@
+import type { SQLInputValue } from 'node:sqlite';
 import type { Batch, Page } from '../../core/model.ts';
 import { type AggregateRow, toBatch } from '../batch-aggregates.ts';
+import { type BatchFilter, chunkSize, stateMatches } from '../batch-filter.ts';
 import { type BatchRow, decodeCursor, encodeCursor } from '../rows.ts';
 import type { PageRequest } from '../store.ts';
 import type { WebhookDeliveryRow } from '../webhook-rows.ts';
@@ -31,20 +33,49 @@ export function getBatch(c: SqliteConnection, id: string): Batch | null {
   });
 }
 
-export function listBatches(c: SqliteConnection, page: PageRequest): Page<Batch> {
+/**
+ * Newest first, filtered: name and template in SQL, the derived state on the aggregates
+ * (batch-filter.ts), chunk by chunk in one read snapshot until the page is full.
+ */
+export function listBatches(
+  c: SqliteConnection,
+  page: PageRequest,
+  filter: BatchFilter = {},
+): Page<Batch> {
   return c.read(() => {
-    const after = decodeCursor(page.cursor);
-    const rows =
-      after === null
-        ? c.all<BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT ?', page.limit + 1)
-        : c.all<BatchRow>(
-            'SELECT * FROM batches WHERE id < ? ORDER BY id DESC LIMIT ?',
-            after,
-            page.limit + 1,
-          );
-    const more = rows.length > page.limit;
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (filter.q !== undefined) {
+      where.push('instr(lower(name), lower(?)) > 0');
+      params.push(filter.q);
+    }
+    if (filter.template !== undefined) {
+      where.push('template = ?');
+      params.push(filter.template);
+    }
+    const chunk = chunkSize(filter, page.limit);
     const now = Date.now();
-    const items = (more ? rows.slice(0, page.limit) : rows).map((r) => withAggregates(c, r, now));
+    const found: Batch[] = [];
+    let after = decodeCursor(page.cursor);
+    while (found.length <= page.limit) {
+      const clauses = after === null ? where : [...where, 'id < ?'];
+      const rows = c.all<BatchRow>(
+        `SELECT * FROM batches ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+        ...params,
+        ...(after === null ? [] : [after]),
+        chunk,
+      );
+      for (const r of rows) {
+        // Aggregates only while the page is not full: the batch after it only says "more".
+        const b = withAggregates(c, r, now);
+        if (stateMatches(b, filter)) found.push(b);
+        if (found.length > page.limit) break;
+      }
+      if (rows.length < chunk) break;
+      after = rows[rows.length - 1]!.id;
+    }
+    const more = found.length > page.limit;
+    const items = more ? found.slice(0, page.limit) : found;
     return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
   });
 }

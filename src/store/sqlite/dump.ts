@@ -2,6 +2,8 @@ import {
   ARTIFACT_DUMP_COLUMNS,
   type ArtifactDump,
   type ArtifactRowDump,
+  ATTEMPT_DUMP_COLUMNS,
+  type AttemptDump,
   BATCH_DUMP_COLUMNS,
   type BatchDump,
   type DumpCounts,
@@ -31,6 +33,7 @@ const UPSERT_TEMPLATE = `INSERT INTO templates (${list(TEMPLATE_DUMP_COLUMNS)}) 
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
 const INSERT_LOG = `INSERT INTO job_logs (${list(LOG_DUMP_COLUMNS)}) VALUES (${marks(LOG_DUMP_COLUMNS.length)})`;
+const INSERT_ATTEMPT = `INSERT INTO job_attempts (${list(ATTEMPT_DUMP_COLUMNS)}) VALUES (${marks(ATTEMPT_DUMP_COLUMNS.length)})`;
 const INSERT_ARTIFACT = `INSERT INTO artifacts (${list(ARTIFACT_DUMP_COLUMNS)}) VALUES (${marks(ARTIFACT_DUMP_COLUMNS.length)})`;
 
 /**
@@ -70,7 +73,7 @@ export class SqliteDump implements StoreDump {
     return this.c.get<DumpCounts>(
       `SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM batches) AS batches,
         (SELECT count(*) FROM templates) AS templates, (SELECT count(*) FROM job_logs) AS logs,
-        (SELECT count(*) FROM artifacts) AS artifacts,
+        (SELECT count(*) FROM job_attempts) AS attempts, (SELECT count(*) FROM artifacts) AS artifacts,
         (SELECT coalesce(sum(size_bytes), 0) FROM artifacts) AS artifactBytes`,
     )!;
   }
@@ -106,6 +109,16 @@ export class SqliteDump implements StoreDump {
     return this.c.all<LogDump>(
       `SELECT ${list(LOG_DUMP_COLUMNS)} FROM job_logs WHERE id > ? ORDER BY id LIMIT ?`,
       afterId,
+      limit,
+    );
+  }
+
+  async attempts(after: [string, number], limit: number): Promise<AttemptDump[]> {
+    return this.c.all<AttemptDump>(
+      `SELECT ${list(ATTEMPT_DUMP_COLUMNS)} FROM job_attempts WHERE (job_id, attempt) > (?, ?)
+       ORDER BY job_id, attempt LIMIT ?`,
+      after[0],
+      after[1],
       limit,
     );
   }
@@ -166,6 +179,13 @@ export class SqliteDump implements StoreDump {
     this.c.write(() => {
       const insert = this.c.stmt(INSERT_LOG);
       for (const r of rows) insert.run(...valuesOf(LOG_DUMP_COLUMNS, r));
+    });
+  }
+
+  async writeAttempts(rows: AttemptDump[]): Promise<void> {
+    this.c.write(() => {
+      const insert = this.c.stmt(INSERT_ATTEMPT);
+      for (const r of rows) insert.run(...valuesOf(ATTEMPT_DUMP_COLUMNS, r));
     });
   }
 

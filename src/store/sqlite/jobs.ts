@@ -14,8 +14,9 @@ import type { SqliteConnection, Tx } from './connection.ts';
 
 // Rowids are given, not left to SQLite: the params rows take the same ones.
 const INSERT_COLUMNS = `INSERT INTO jobs (rid, id, type, name, state, batch_id, idempotency_key,
-  priority, run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq) VALUES `;
-const ROW = `(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  priority, run_at_ms, max_attempts, attempt_budget, retention_ms, created_at_ms, updated_seq,
+  batch_concurrency) VALUES `;
+const ROW = `(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const ON_CONFLICT = ' ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 // Rows per INSERT statement: per-statement overhead dominated a row-at-a-time bulk insert;
 // 100 rows a statement measured 1.4-2x the rows/s of one (docs/PERFORMANCE.md, W1).
@@ -42,12 +43,13 @@ export function insertJobsIn(
   const seq = tx.seq();
   if (batch) {
     c.run(
-      'INSERT INTO batches (id, name, template, metadata, webhook_url, created_at_ms, updated_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO batches (id, name, template, metadata, webhook_url, concurrency, created_at_ms, updated_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       batch.id,
       batch.name,
       batch.template,
       batch.metadata === null ? null : JSON.stringify(batch.metadata),
       batch.webhookUrl ?? null,
+      batch.concurrency ?? null,
       tx.nowMs,
       seq,
     );
@@ -56,6 +58,8 @@ export function insertJobsIn(
   // largest one, in order (a job whose idempotency key meets another leaves a gap).
   const before = lastRid(c);
   const rid = (i: number) => before + 1 + i;
+  // The batch's cap rides on its jobs' rows, for the claim (migration 6).
+  const cap = batch?.concurrency ?? null;
   const values = (j: NewJob, i: number) => [
     rid(i),
     j.id,
@@ -70,6 +74,7 @@ export function insertJobsIn(
     j.retentionMs,
     tx.nowMs,
     seq,
+    cap !== null && j.batchId === batch!.id ? cap : null,
   ];
   let i = 0;
   const many = c.stmt(INSERT_MANY);
@@ -186,6 +191,14 @@ export function cancelJobs(c: SqliteConnection, target: JobTarget): string[] {
   const t = targetClause(target);
   return c.write((tx) => {
     flagBatch(c, tx, target, true);
+    // A running attempt ends here: recorded before the row forgets it was running.
+    c.run(
+      `INSERT OR REPLACE INTO job_attempts (job_id, attempt, state, started_at_ms, finished_at_ms, lease_owner, error)
+       SELECT id, attempt, 'cancelled', started_at_ms, ?, lease_owner, NULL FROM jobs
+       WHERE ${t.sql} AND state = 'running'`,
+      tx.nowMs,
+      t.param,
+    );
     return c
       .all<{ rid: number; id: string }>(
         `UPDATE jobs SET state = 'cancelled', finished_at_ms = ?, expires_at_ms = ? + retention_ms,
@@ -245,6 +258,7 @@ export function deleteJobRows(c: SqliteConnection, tx: Tx, ids: string[]): void 
   const list = JSON.stringify(ids);
   void tx;
   c.run('DELETE FROM job_logs WHERE job_id IN (SELECT value FROM json_each(?))', list);
+  c.run('DELETE FROM job_attempts WHERE job_id IN (SELECT value FROM json_each(?))', list);
   c.run('DELETE FROM artifacts WHERE job_id IN (SELECT value FROM json_each(?))', list);
   c.run(
     'DELETE FROM job_params WHERE rid IN (SELECT rid FROM jobs WHERE id IN (SELECT value FROM json_each(?)))',

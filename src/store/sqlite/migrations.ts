@@ -252,6 +252,34 @@ CREATE TABLE kiln_settings (
 ) STRICT;
 `,
   },
+  {
+    version: 6,
+    name: 'per-batch concurrency cap; attempts history',
+    // A batch's cap is copied onto its jobs (`batch_concurrency`, never changed after the
+    // insert) so the claim can tell a capped job from its own row, which it reads anyway:
+    // the fast claim excludes them and only a turn that finds any due (the partial index
+    // jobs_pending_capped, empty when no batch has a cap) takes the capped path
+    // (worker-queries.ts). Past attempts are written only on the slow paths (retry,
+    // stall, fail, cancel of a running job, release); the current or last attempt is the
+    // job row itself, so a completion writes nothing more.
+    sql: `
+ALTER TABLE batches ADD COLUMN concurrency INTEGER;
+ALTER TABLE jobs ADD COLUMN batch_concurrency INTEGER;
+CREATE INDEX jobs_pending_capped ON jobs (run_at_ms) WHERE state = 'pending' AND batch_concurrency IS NOT NULL;
+
+CREATE TABLE job_attempts (
+  job_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state = 'retried' OR state = 'stalled' OR state = 'failed'
+    OR state = 'cancelled' OR state = 'released'),
+  started_at_ms INTEGER,
+  finished_at_ms INTEGER NOT NULL,
+  lease_owner TEXT,
+  error TEXT,
+  PRIMARY KEY (job_id, attempt)
+) STRICT, WITHOUT ROWID;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -9,9 +9,13 @@ import type {
   Page,
   Template,
 } from '../../core/model.ts';
+import { type AttemptDbRow, toAttemptRow, toBucketRow } from '../attempt-rows.ts';
+import type { BatchFilter } from '../batch-filter.ts';
 import type { StoreDump } from '../dump.ts';
 import { type ArtifactRow, type LogRow, toArtifact, toLog } from '../rows.ts';
 import type {
+  AttemptRow,
+  BucketRow,
   ExpiredAttempt,
   FeedFilter,
   Fence,
@@ -98,8 +102,8 @@ export class SqliteStore implements Store {
   async getBatch(id: string): Promise<Batch | null> {
     return batches.getBatch(this.c, id);
   }
-  async listBatches(page: PageRequest): Promise<Page<Batch>> {
-    return batches.listBatches(this.c, page);
+  async listBatches(page: PageRequest, filter?: BatchFilter): Promise<Page<Batch>> {
+    return batches.listBatches(this.c, page, filter);
   }
   async listLogs(jobId: string, afterId: number, limit: number): Promise<LogEntry[]> {
     return this.c
@@ -110,6 +114,33 @@ export class SqliteStore implements Store {
         limit,
       )
       .map(toLog);
+  }
+  async listAttempts(jobId: string): Promise<AttemptRow[]> {
+    return this.c
+      .all<AttemptDbRow>('SELECT * FROM job_attempts WHERE job_id = ? ORDER BY attempt', jobId)
+      .map(toAttemptRow);
+  }
+  async batchFinishSpan(batchId: string): Promise<{ firstMs: number; lastMs: number } | null> {
+    const r = this.c.get<{ first: number | null; last: number | null }>(
+      `SELECT min(finished_at_ms) AS first, max(finished_at_ms) AS last FROM jobs
+       WHERE batch_id = ? AND (state = 'completed' OR state = 'failed')`,
+      batchId,
+    );
+    return r?.first == null || r.last == null ? null : { firstMs: r.first, lastMs: r.last };
+  }
+  async finishedPerBucket(batchId: string, bucketMs: number): Promise<BucketRow[]> {
+    // The batch's rows through jobs_batch. Integer division floors (times are positive);
+    // the size is cast because node:sqlite binds a JS number as a REAL.
+    return this.c
+      .all<{ at_ms: number; completed: number; failed: number }>(
+        `SELECT (finished_at_ms / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER) AS at_ms, sum(state = 'completed') AS completed,
+           sum(state = 'failed') AS failed
+         FROM jobs WHERE batch_id = ?2 AND (state = 'completed' OR state = 'failed')
+         GROUP BY at_ms ORDER BY at_ms`,
+        bucketMs,
+        batchId,
+      )
+      .map(toBucketRow);
   }
   async listArtifacts(jobId: string): Promise<ArtifactInfo[]> {
     return this.c

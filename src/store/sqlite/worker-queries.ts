@@ -1,4 +1,5 @@
 import type { SQLInputValue } from 'node:sqlite';
+import { attemptEnd } from '../attempt-rows.ts';
 import { type ClaimRow, toClaimed } from '../rows.ts';
 import type {
   ClaimedJob,
@@ -74,9 +75,23 @@ function applySettle(
         : [seq];
   const stmt = c.stmt(SETTLE_SQL[which][s.kind]);
   const held = Number(stmt.run(...lead, f.row, f.attempt, f.owner, now).changes) === 1;
-  if (held) tx.changed.add(f.row);
+  if (held) {
+    tx.changed.add(f.row);
+    // The ended attempt, from the row as the settle left it (attempt, start, owner kept).
+    c.stmt(RECORD_ATTEMPT).run(
+      attemptEnd(s.kind, which === 'expired'),
+      now,
+      s.kind === 'release' ? null : JSON.stringify(s.error),
+      f.row,
+    );
+  }
   return held;
 }
+
+/** Slow paths only (never a completion): see attempt-rows.ts. */
+const RECORD_ATTEMPT = `INSERT OR REPLACE INTO job_attempts
+  (job_id, attempt, state, started_at_ms, finished_at_ms, lease_owner, error)
+  SELECT id, attempt, ?, started_at_ms, ?, lease_owner, ? FROM jobs WHERE rid = ?`;
 
 /*
  * Batched fenced writes. A turn's completions, and its progress flushes, go `size` rows
@@ -302,12 +317,27 @@ function insertLogs(c: SqliteConnection, f: ProgressFlush): void {
 
 // Walks jobs_pending in claim order (priority, then age) and stops at LIMIT. The paused
 // check is a primary-key probe per candidate, only for jobs in a batch. Parameters: ?1 is
-// the store clock, and the types are ?5 onwards (?2 to ?4 are the claim's lease).
-function due(typeCount: number): string {
+// the store clock, and the types are ?5 onwards (?3 and ?4 are the claim's lease; ?2 is
+// the capped pick's list of batches at their cap).
+//
+// Jobs of a batch with a concurrency cap carry it on their own row (batch_concurrency,
+// migration 6), so telling them apart costs the claim nothing: the row is read anyway
+// for its type and batch. The fast pick leaves them out; the capped pick (used only by a
+// turn whose probe, CAPPED_DUE, finds some due) takes them too, except those of batches
+// already at their cap, and the claim then counts each batch's room. So while no batch
+// has a cap, the claim is today's plus one probe of an empty partial index.
+function due(typeCount: number, withCapped: boolean): string {
   const types = Array.from({ length: typeCount }, (_, i) => `?${i + 5}`).join(', ');
-  return `j.state = 'pending' AND j.run_at_ms <= ?1 AND j.type IN (${types})
+  const capped = withCapped
+    ? `(j.batch_concurrency IS NULL OR j.batch_id NOT IN (SELECT value FROM json_each(?2)))`
+    : 'j.batch_concurrency IS NULL';
+  return `j.state = 'pending' AND j.run_at_ms <= ?1 AND j.type IN (${types}) AND ${capped}
   AND (j.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = j.batch_id AND b.paused = 1))`;
 }
+
+/** Whether any job of a capped batch is due (index jobs_pending_capped: empty while no batch has a cap). */
+const CAPPED_DUE = `SELECT 1 AS ok FROM jobs WHERE state = 'pending' AND batch_concurrency IS NOT NULL
+  AND run_at_ms <= ? LIMIT 1`;
 
 const CLAIM_SET = `SET state = 'running', attempt = attempt + 1, lease_owner = ?2, lease_expires_at_ms = ?3,
   started_at_ms = ?1, heartbeat_at_ms = ?1, progress = 0, progress_message = NULL, updated_seq = ?4`;
@@ -316,13 +346,14 @@ const CLAIM_SET = `SET state = 'running', attempt = attempt + 1, lease_owner = ?
  * worker reuses one prepared statement per (type count, limit). With the types as one
  * JSON array and a bound LIMIT, SQLite re-planned the statement on every execution
  * (parameter-dependent plan), which cost about as much as the claim's own row writes.
- * The attempt a claim starts is the row's attempt + 1, as CLAIM_SET writes it.
+ * The attempt a claim starts is the row's attempt + 1, as CLAIM_SET writes it. The
+ * capped pick adds the row's batch_concurrency as a tenth column.
  */
-function pickDue(typeCount: number, limit: number): string {
+function pickDue(typeCount: number, limit: number, withCapped: boolean): string {
   // CROSS JOIN: walk the pending jobs in claim order, then fetch each one's params.
-  return `SELECT j.rid, j.id, j.type, j.name, p.params, j.batch_id, j.attempt + 1, j.max_attempts, j.checkpoint
+  return `SELECT j.rid, j.id, j.type, j.name, p.params, j.batch_id, j.attempt + 1, j.max_attempts, j.checkpoint${withCapped ? ', j.batch_concurrency' : ''}
 FROM jobs j CROSS JOIN job_params p ON p.rid = j.rid
-WHERE ${due(typeCount)} ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT ${limit}`;
+WHERE ${due(typeCount, withCapped)} ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT ${limit}`;
 }
 /** Marks the picked rows running in one statement (one per row measured ~2x slower). */
 function claimRows(count: number): string {
@@ -330,17 +361,22 @@ function claimRows(count: number): string {
   return `UPDATE jobs ${CLAIM_SET} WHERE rid IN (${rows}) AND state = 'pending'`;
 }
 
+/** A picked row; the capped pick adds the batch's cap. */
+type PickedRow = [...ClaimRow, batchConcurrency?: number | null];
+
 /**
  * Claims due jobs: picks them in claim order, then marks them running by rowid (this
  * transaction holds the write lock, so nothing claims them in between). Picking as a
  * SELECT and updating without RETURNING measured about 6 % faster in the drain than one
- * `UPDATE … RETURNING`. With per-type caps, the room left per capped type is counted
- * over every worker, and candidates over their cap are skipped in JS; a second pass
- * fills the slots they left.
+ * `UPDATE … RETURNING`. With per-type caps, or jobs of capped batches due, the room left
+ * per capped type and per capped batch is counted over every worker (SQLite has one
+ * writer: the count cannot go stale before the commit), and candidates over a cap are
+ * skipped in JS; a second pass fills the slots they left.
  */
 function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
   const limit = Math.floor(req.limit);
   const room = roomPerCappedType(c, req.types);
+  const batchRoom = c.get(CAPPED_DUE, tx.nowMs) === undefined ? null : roomPerCappedBatch(c);
   const claimed: ClaimedJob[] = [];
   for (let pass = 0; pass < 2 && claimed.length < limit; pass++) {
     const types = req.types
@@ -348,23 +384,33 @@ function claim(c: SqliteConnection, tx: Tx, req: ClaimRequest): ClaimedJob[] {
       .map((t) => t.type);
     if (types.length === 0) break;
     const want = limit - claimed.length;
-    // ?2 to ?4 (the lease) are unused by the pick; they keep the types at ?5.
-    const pickParams: SQLInputValue[] = [tx.nowMs, null, null, null];
+    // ?3 and ?4 (the lease) are unused by the pick; they keep the types at ?5.
+    const pickParams: SQLInputValue[] = [
+      tx.nowMs,
+      batchRoom === null ? null : JSON.stringify(fullBatches(batchRoom)),
+      null,
+      null,
+    ];
     for (let i = 0; i < types.length; i++) pickParams.push(types[i]!);
-    const picked = c.tuplesArray<ClaimRow>(pickDue(types.length, want), pickParams);
+    const picked = c.tuplesArray<PickedRow>(
+      pickDue(types.length, want, batchRoom !== null),
+      pickParams,
+    );
     const take: ClaimRow[] = [];
     let skipped = false;
     for (let i = 0; i < picked.length; i++) {
       const row = picked[i]!;
       const left = room.get(row[2]);
-      if (left !== undefined) {
-        if (left <= 0) {
-          skipped = true;
-          continue;
-        }
-        room.set(row[2], left - 1);
+      const batchCap = row[9] ?? null;
+      const batchLeft =
+        batchCap === null || batchRoom === null ? undefined : (batchRoom.get(row[5]!) ?? batchCap);
+      if ((left !== undefined && left <= 0) || (batchLeft !== undefined && batchLeft <= 0)) {
+        skipped = true;
+        continue;
       }
-      take.push(row);
+      if (left !== undefined) room.set(row[2], left - 1);
+      if (batchLeft !== undefined) batchRoom!.set(row[5]!, batchLeft - 1);
+      take.push(row as unknown as ClaimRow);
     }
     if (take.length > 0) {
       // A seq only when a job is claimed: an idle claim must not wake every watcher.
@@ -397,6 +443,28 @@ function roomPerCappedType(c: SqliteConnection, types: ClaimRequest['types']): M
       .map((r) => [r.type, r.n]),
   );
   return new Map(capped.map((t) => [t.type, t.cap! - (running.get(t.type) ?? 0)]));
+}
+
+/**
+ * Slots left per capped batch that has jobs running, over every worker (a capped batch
+ * with none running has its whole cap: the claim reads it from the candidate's row).
+ */
+function roomPerCappedBatch(c: SqliteConnection): Map<string, number> {
+  return new Map(
+    c
+      .all<{ batch_id: string; room: number }>(
+        `SELECT batch_id, max(batch_concurrency) - count(*) AS room FROM jobs
+         WHERE state = 'running' AND batch_concurrency IS NOT NULL GROUP BY batch_id`,
+      )
+      .map((r) => [r.batch_id, r.room]),
+  );
+}
+
+/** The batches with no room left: the capped pick passes over their jobs. */
+function fullBatches(room: Map<string, number>): string[] {
+  const full: string[] = [];
+  for (const [id, left] of room) if (left <= 0) full.push(id);
+  return full;
 }
 
 export function turn(c: SqliteConnection, input: TurnInput): TurnResult {

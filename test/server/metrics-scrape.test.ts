@@ -117,11 +117,13 @@ describe('/metrics', () => {
     ).toBe(200);
     expect(
       (
-        await fetch(`${server.url}/no/such/route`, {
+        await fetch(`${server.url}/api/no/such/route`, {
           headers: { authorization: `Bearer ${TOKEN}` },
         })
       ).status,
     ).toBe(404);
+    // Outside /api a path is the dashboard's (its page), and must not become a label either.
+    expect((await fetch(`${server.url}/no/such/route`)).status).toBe(200);
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
 
     // Counters are bumped after each settle commits: wait for the worker's last events.

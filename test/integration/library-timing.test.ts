@@ -37,15 +37,22 @@ test('delayed jobs start within a few milliseconds of their runAt, with the defa
   work({ idlePollMs: 1_000 });
   const base = Date.now() + 200;
   const due = new Map<string, number>();
+  /** When each job was stored as due: later than asked when its enqueue itself came late. */
+  const stored = new Map<string, number>();
   for (let i = 0; i < 12; i++) {
     const runAt = base + i * 37;
     due.set(`k${i}`, runAt);
-    await kiln.enqueue(stamp, { key: `k${i}` }, { runAt });
+    const job = await kiln.enqueue(stamp, { key: `k${i}` }, { runAt });
+    stored.set(`k${i}`, Math.max(runAt, job.runAt.getTime()));
   }
   await waitFor(() => starts.size === 12, { what: 'all delayed jobs to start' });
-  const lags = [...due].map(([key, runAt]) => starts.get(key)! - runAt);
-  // Never early; and late by well under the idle poll (a missed wake-up costs the full 1 s).
-  expect(Math.min(...lags)).toBeGreaterThanOrEqual(0);
+  // Never early; and late by well under the idle poll (a missed wake-up costs the full
+  // 1 s), counted from when the job was due in the store: on a loaded machine the
+  // enqueues themselves can run past the times they ask for.
+  expect(
+    Math.min(...[...due].map(([key, runAt]) => starts.get(key)! - runAt)),
+  ).toBeGreaterThanOrEqual(0);
+  const lags = [...stored].map(([key, runAt]) => starts.get(key)! - runAt);
   expect(Math.max(...lags)).toBeLessThan(700);
 });
 

@@ -17,6 +17,7 @@ import {
   setMarker,
   tabTo,
   waitAttr,
+  waitEveryRowCompleted,
   waitText,
 } from './support/page.ts';
 import { KilnServer } from './support/server.ts';
@@ -94,17 +95,7 @@ e2eSuite('the New batch form', (browser) => {
     expect(await countOf(page, 'batch-count-total')).toBe(6);
     for (const key of ['pending', 'running', 'failed'])
       expect(await countOf(page, `batch-count-${key}`), key).toBe(0);
-    await waitFor(
-      async () => {
-        for (const row of await page.getByTestId('job-row').all()) {
-          if ((await row.getAttribute('data-state')) !== 'completed') return false;
-          if ((await row.getByTestId('job-progress').getAttribute('aria-valuenow')) !== '100')
-            return false;
-        }
-        return true;
-      },
-      { what: 'every row completed at 100' },
-    );
+    await waitEveryRowCompleted(page);
     const messages = await page.getByTestId('job-message').allTextContents();
     expect(messages.map((m) => m.trim()).sort()).toEqual(
       ['alpha', 'alpha', 'beta', 'beta', 'gamma', 'gamma'].map((l) => `${l} done`),

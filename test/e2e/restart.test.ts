@@ -9,7 +9,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../support/helpers.ts';
 import { e2eSuite } from './support/browser.ts';
-import { countOf, live, marker, setMarker, waitAttr, waitText } from './support/page.ts';
+import {
+  countOf,
+  live,
+  marker,
+  setMarker,
+  waitAttr,
+  waitEveryRowCompleted,
+  waitText,
+} from './support/page.ts';
 import { KilnServer } from './support/server.ts';
 
 e2eSuite('a server restart', (browser) => {
@@ -74,17 +82,7 @@ e2eSuite('a server restart', (browser) => {
     expect(await countOf(page, 'batch-count-running')).toBe(0);
     expect(await countOf(page, 'batch-count-failed')).toBe(0);
     await waitAttr(page.getByTestId('batch-progress'), 'aria-valuenow', '100');
-    await waitFor(
-      async () => {
-        for (const row of await page.getByTestId('job-row').all()) {
-          if ((await row.getAttribute('data-state')) !== 'completed') return false;
-          if ((await row.getByTestId('job-progress').getAttribute('aria-valuenow')) !== '100')
-            return false;
-        }
-        return true;
-      },
-      { what: 'every row completed at 100' },
-    );
+    await waitEveryRowCompleted(page);
     const messages = (await page.getByTestId('job-message').allTextContents()).map((m) => m.trim());
     expect(messages.sort()).toEqual(labels.map((l) => `${l} done`));
     // The crashed attempts ran again: the rows show the attempt the server has.

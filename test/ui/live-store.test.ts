@@ -3,11 +3,11 @@
  * newer one, so progress on screen never goes backwards; listeners of a key are called
  * once per flush however many events came; ETA and throughput from finish times.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchBody, JobBody } from '../../src/server/schemas/index.ts';
 import { bucketize, etaMs, ratePerSecond } from '../../ui/src/format/throughput.ts';
 import { duration } from '../../ui/src/format/time.ts';
-import { AGGREGATE_WAIT_MS, AggregateWatch, applyMessage } from '../../ui/src/live/connection.ts';
+import { applyMessage } from '../../ui/src/live/connection.ts';
 import { LiveStore } from '../../ui/src/live/store.ts';
 
 const job = (over: Partial<JobBody>): JobBody =>
@@ -115,35 +115,5 @@ describe('throughput and ETA', () => {
     expect(duration(185_000)).toBe('3 min 5 s');
     expect(duration(7_500_000)).toBe('2 h 5 min');
     expect(duration(850)).toBe('850 ms');
-  });
-});
-
-describe('aggregates after a resume', () => {
-  it('reads a batch from the API when its jobs changed and no aggregate followed', () => {
-    vi.useFakeTimers();
-    try {
-      const refreshed: string[] = [];
-      const watch = new AggregateWatch((id) => refreshed.push(id));
-      const { store } = manualStore();
-      const msg = (seq: number, batchId: string) => ({
-        event: 'job',
-        data: JSON.stringify(job({ id: `j${seq}`, seq, batchId })),
-        id: '',
-        hasId: false,
-      });
-      applyMessage(store, msg(1, 'b1'), watch);
-      applyMessage(store, msg(2, 'b1'), watch);
-      applyMessage(store, msg(3, 'b2'), watch);
-      // b2's aggregate comes on the stream: no read for it.
-      applyMessage(
-        store,
-        { event: 'batch', data: JSON.stringify({ id: 'b2', seq: 3 }), id: '', hasId: false },
-        watch,
-      );
-      vi.advanceTimersByTime(AGGREGATE_WAIT_MS);
-      expect(refreshed).toEqual(['b1']);
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

@@ -44,6 +44,21 @@ export async function waitText(locator: Locator, value: string, timeoutMs = 20_0
 }
 
 /** The number a `batch-count-*` (or similar) element shows. */
+/** Waits until every job row on the page is completed with its bar at 100. */
+export async function waitEveryRowCompleted(page: Page): Promise<void> {
+  await waitFor(
+    async () => {
+      for (const row of await page.getByTestId('job-row').all()) {
+        if ((await row.getAttribute('data-state')) !== 'completed') return false;
+        if ((await row.getByTestId('job-progress').getAttribute('aria-valuenow')) !== '100')
+          return false;
+      }
+      return true;
+    },
+    { what: 'every row completed at 100' },
+  );
+}
+
 export async function countOf(page: Page, testId: string): Promise<number> {
   const text = (await page.getByTestId(testId).first().textContent()) ?? '';
   return Number(text.replace(/[^\d]/g, ''));

@@ -2,7 +2,6 @@
  * The one event-stream connection of the page: every `job` and `batch` event goes into
  * the store; the status (live, reconnecting) is shown in the header.
  */
-import { api } from '../api/index.ts';
 import type { BatchBody, JobBody } from '../api/types.ts';
 import { type ConnectionStatus, followEvents } from './follow.ts';
 import type { SseMessage } from './sse-parser.ts';
@@ -10,37 +9,7 @@ import { type LiveStore, store } from './store.ts';
 
 type StatusListener = (status: ConnectionStatus) => void;
 
-/**
- * The stream sends a batch's aggregate while its jobs change, from the server's ring. A
- * stream resumed from the store (after a restart, or a client that fell behind) gets the
- * jobs' changes but no aggregate for them: a batch whose jobs changed without its
- * aggregate following within `AGGREGATE_WAIT_MS` is read once from the API.
- */
-export const AGGREGATE_WAIT_MS = 1_000;
-
-export class AggregateWatch {
-  private readonly waiting = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly refresh: (batchId: string) => void;
-  constructor(refresh: (batchId: string) => void) {
-    this.refresh = refresh;
-  }
-  jobChanged(batchId: string): void {
-    if (this.waiting.has(batchId)) return;
-    this.waiting.set(
-      batchId,
-      setTimeout(() => {
-        this.waiting.delete(batchId);
-        this.refresh(batchId);
-      }, AGGREGATE_WAIT_MS),
-    );
-  }
-  batchSeen(batchId: string): void {
-    clearTimeout(this.waiting.get(batchId));
-    this.waiting.delete(batchId);
-  }
-}
-
-export function applyMessage(target: LiveStore, message: SseMessage, watch?: AggregateWatch): void {
+export function applyMessage(target: LiveStore, message: SseMessage): void {
   if (message.event !== 'job' && message.event !== 'batch') return;
   let body: unknown;
   try {
@@ -48,21 +17,11 @@ export function applyMessage(target: LiveStore, message: SseMessage, watch?: Agg
   } catch {
     return;
   }
-  if (message.event === 'job') {
-    const job = body as JobBody;
-    if (target.putJob(job) && job.batchId !== null) watch?.jobChanged(job.batchId);
-  } else {
-    target.putBatch(body as BatchBody);
-    watch?.batchSeen((body as BatchBody).id);
-  }
+  // A batch's aggregate comes on the stream whenever its jobs changed, also to a stream
+  // resumed from the store (src/server/events/stream.ts): nothing to read back here.
+  if (message.event === 'job') target.putJob(body as JobBody);
+  else target.putBatch(body as BatchBody);
 }
-
-const watch = new AggregateWatch((batchId) => {
-  api.batch(batchId).then(
-    (b) => store.putBatch(b),
-    () => {},
-  );
-});
 
 let status: ConnectionStatus = 'connecting';
 const statusListeners = new Set<StatusListener>();
@@ -82,7 +41,7 @@ export const connection = {
     const current = controller;
     void followEvents({
       signal: current.signal,
-      onMessage: (m) => applyMessage(store, m, watch),
+      onMessage: (m) => applyMessage(store, m),
       onStatus: (s) => {
         status = s;
         for (const l of statusListeners) l(s);

@@ -39,6 +39,8 @@ export default defineConfig({
             // The batch export and /metrics read the store (artifacts in bytea, job counts).
             'test/server/export-zip.test.ts',
             'test/server/metrics-*.test.ts',
+            // The short chaos run, on PostgreSQL too (with backend terminations).
+            'test/reliability/chaos*.test.ts',
           ],
           env: { KILN_TEST_STORE: 'postgres' },
           globalSetup: ['test/support/postgres-setup.ts'],

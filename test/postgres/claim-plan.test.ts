@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
+import { PLANNED_SETTINGS } from '../../src/store/postgres/connection.ts';
 import { TURN } from '../../src/store/postgres/turn-statement.ts';
 import { waitFor } from '../support/helpers.ts';
 import { useKiln } from '../support/library.ts';
@@ -22,7 +23,7 @@ afterEach(async () => {
 const JOBS = 5_000;
 const BATCH = 50;
 
-test('after a burst of enqueues, a turn claims through jobs_pending in order and reaches rows by key', async () => {
+test('after a burst of enqueues, a turn claims through jobs_pending in order and reaches rows by key, also as a generic plan', async () => {
   const t = await open({ jobs: testJobs });
   expect(t.kind).toBe('postgres');
   const schema = new URL(t.url).searchParams.get('schema')!;
@@ -65,17 +66,53 @@ test('after a burst of enqueues, a turn claims through jobs_pending in order and
     rids.map(() => 0),
   ];
   const logs = Array.from({ length: 7 }, () => []);
-  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${TURN}`, [
-    ...none,
-    ...completions,
-    ...logs,
-    [testJob.type],
-    BATCH,
-    'owner',
-    60_000,
-  ]);
-  const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+  const values = [...none, ...completions, ...logs, [testJob.type], BATCH, 'owner', 60_000];
+  const custom = await explain(client, `EXPLAIN ${TURN}`, values);
+  expectGoodPlan(custom);
+
+  // The worker runs it on connections with PLANNED_SETTINGS: one generic plan, for any values.
+  const planned = new pg.Client({
+    connectionString: process.env.KILN_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test',
+    options: `-c search_path=${schema} ${PLANNED_SETTINGS}`,
+  });
+  await planned.connect();
+  clients.push(planned);
+  await planned.query(`PREPARE turn AS ${TURN}`);
+  // EXPLAIN EXECUTE takes its arguments as literals, not as bound parameters.
+  const literal = (v: unknown) =>
+    typeof v === 'number'
+      ? String(v)
+      : planned.escapeLiteral(Array.isArray(v) ? arrayLiteral(v) : String(v));
+  const generic = await explain(
+    planned,
+    `EXPLAIN EXECUTE turn(${values.map(literal).join(', ')})`,
+    [],
+  );
+  expectGoodPlan(generic);
+});
+
+/**
+ * The claim walks jobs_pending in order; every row is reached by key (the claimed ones, and
+ * the completed ones hash-joined to their values), never by reading all pending rows, all
+ * running ones (jobs_running) or the table, nor by comparing each row with each value.
+ */
+function expectGoodPlan(plan: string): void {
   expect(plan).toContain('Index Scan using jobs_pending on jobs');
   expect(plan).not.toMatch(/Bitmap Heap Scan on jobs\b/);
   expect(plan).not.toMatch(/Seq Scan on jobs\b/);
-});
+  expect(plan).not.toContain('jobs_running');
+  expect(plan).not.toMatch(/Join Filter: .*rid = v/);
+  // The claimed rows and the completed ones (and the flushed ones, unless folded away).
+  expect(plan.match(/Index Cond: \(rid = ANY/g)?.length).toBeGreaterThanOrEqual(2);
+}
+
+async function explain(client: pg.Client, sql: string, values: unknown[]): Promise<string> {
+  const { rows } = await client.query<{ 'QUERY PLAN': string }>(sql, values);
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/** An array parameter as PostgreSQL's text form, for EXECUTE's untyped arguments. */
+function arrayLiteral(values: unknown[]): string {
+  const item = (v: unknown) => (v === null ? 'NULL' : `"${String(v).replaceAll('"', '\\"')}"`);
+  return `{${values.map(item).join(',')}}`;
+}

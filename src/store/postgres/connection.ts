@@ -29,6 +29,18 @@ export async function loadDriver(): Promise<typeof pg> {
 
 const ignoreError = (): void => {};
 
+/** Turns in flight at once in one process: one per worker, and a process usually runs one. */
+const PLANNED_POOL_SIZE = 2;
+
+/**
+ * The settings of planned()'s connections, as `options`: one plan per statement, made
+ * without the values, and no nested loops, whose cost a plan without values cannot
+ * judge (it takes each array for 10 rows: a nested loop over two of them compares each
+ * row of one with each row of the other, 62,500 times for 250 rows). Exported for the
+ * test of the plans (test/postgres/claim-plan.test.ts).
+ */
+export const PLANNED_SETTINGS = '-c plan_cache_mode=force_generic_plan -c enable_nestloop=off';
+
 /** A write transaction's context. */
 export interface PgTx {
   readonly client: pg.PoolClient;
@@ -68,6 +80,8 @@ export class PgConnection {
   private ready: Promise<void> | undefined;
   private readonly poolSize: number;
   private madePool: pg.Pool | undefined;
+  /** Connections for statements planned once (planned()): the worker's turn. */
+  private plannedPool: pg.Pool | undefined;
   private clockOffsetMs = 0;
   /** The NOTIFY in flight, and whether commits since call for one more (announceCommit). */
   private notice: Promise<void> | undefined;
@@ -99,9 +113,17 @@ export class PgConnection {
         options: `-c search_path=${ident(this.schema)}`,
         types: typesOf(driver),
       });
-      // A connection that breaks while idle in the pool must not crash the process: the
+      // Opens connections only when planned() is first called: in a worker process.
+      this.plannedPool = new driver.Pool({
+        connectionString: this.url,
+        max: PLANNED_POOL_SIZE,
+        options: `-c search_path=${ident(this.schema)} ${PLANNED_SETTINGS}`,
+        types: typesOf(driver),
+      });
+      // A connection that breaks while idle in a pool must not crash the process: the
       // pool drops it and the next query opens another.
       this.madePool.on('error', () => {});
+      this.plannedPool.on('error', () => {});
       const client = await this.checkout();
       try {
         this.migration = await migrate(client, this.schema);
@@ -154,8 +176,8 @@ export class PgConnection {
 
   /**
    * Rows as arrays, in the statement's column order. A `name` prepares the statement
-   * once per connection: PostgreSQL then skips parsing and planning it on every call
-   * (0.9 ms of the worker's turn statement).
+   * once per connection: PostgreSQL then skips parsing it on every call, and plans it
+   * afresh while a plan for the values at hand looks cheaper than a generic one.
    */
   async tuples<T extends unknown[]>(
     text: string,
@@ -165,6 +187,29 @@ export class PgConnection {
     await this.open();
     const query = { text, values: values as unknown[], rowMode: 'array' as const };
     return (await this.pool.query<T>(name === undefined ? query : { ...query, name })).rows;
+  }
+
+  /**
+   * Rows as arrays, of a statement prepared as `name` and planned once per connection,
+   * whatever its values. PostgreSQL otherwise plans a prepared statement afresh on each
+   * call for as long as a plan made for its values looks cheaper than the generic one,
+   * which for the worker's turn is always (its LIMIT is a parameter): the planning cost
+   * 0.9–3.3 ms of each turn, a fifth to a third of it (docs/PERFORMANCE.md). The
+   * connections of this pool run with PLANNED_SETTINGS, so only statements whose generic
+   * plan is tested to be good may come here
+   * (test/postgres/claim-plan.test.ts). A plan is made again after the tables' statistics
+   * change (an ANALYZE invalidates it).
+   */
+  async planned<T extends unknown[]>(name: string, text: string, values: PgValue[]): Promise<T[]> {
+    await this.open();
+    return (
+      await this.plannedPool!.query<T>({
+        name,
+        text,
+        values: values as unknown[],
+        rowMode: 'array',
+      })
+    ).rows;
   }
 
   /**
@@ -255,5 +300,6 @@ export class PgConnection {
     this.afterCommit.clear();
     await this.ready?.catch(() => {});
     await this.madePool?.end();
+    await this.plannedPool?.end();
   }
 }

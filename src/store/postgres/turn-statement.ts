@@ -24,20 +24,41 @@ import { CAPPED_DUE, TX_SEQ } from './sql.ts';
  * has its last report folded into its completion (`fold`). Claims touch pending rows,
  * the other two running ones, so they never meet.
  *
- * Two shapes here are chosen for the planner (test/postgres/claim-plan.test.ts). The
- * claimed rows are reached with `rid = ANY(ARRAY(…))`, an index lookup whatever the
- * statistics say: as `FROM p WHERE jobs.rid = p.rid` PostgreSQL hashed the whole jobs
- * table for 250 rows (EXPLAIN ANALYZE, 20,000 jobs: 4.5 ms of a 12 ms turn). And the
- * flush and completion updates are guarded by `cardinality(…) > 0`, which a custom plan
- * folds to false when their arrays are empty, so they scan nothing. The claim's ordered
- * walk of jobs_pending depends on fresh statistics after a burst (planner-stats.ts). Turns with retries, failures,
- * releases, stall reaps or per-type caps take the transaction path (worker-queries.ts).
+ * The statement is planned once per connection, a generic plan for any values
+ * (PgConnection.planned: planning it afresh cost 0.9–3.3 ms of every turn), so its shapes
+ * are chosen for plans that are good whatever the arrays hold
+ * (test/postgres/claim-plan.test.ts):
+ * - the claimed rows are reached with `rid = ANY(ARRAY(…))`, an index lookup whatever the
+ *   statistics say: as `FROM p WHERE jobs.rid = p.rid` PostgreSQL hashed the whole jobs
+ *   table for 250 rows (EXPLAIN ANALYZE, 20,000 jobs: 4.5 ms of a 12 ms turn);
+ * - flushes and completions find their rows by key and hash-join them to their values
+ *   (`fence`; the turn's connections plan no nested loops: PgConnection.planned). The
+ *   fence's tests of the state and the lease are comparisons with columns of the values:
+ *   as conditions on jobs alone, PostgreSQL estimated them from statistics that may have
+ *   been taken while no job was running (the enqueue's ANALYZE, before the worker
+ *   starts), expected one running row and read them all, from the partial index
+ *   jobs_running or the whole table, comparing each with each value (a nested loop over
+ *   both: 2,450 comparisons for 50 completions, more with every running job of every
+ *   worker);
+ * - the flush and completion updates are guarded by `cardinality(…) > 0`, so they scan
+ *   nothing when their arrays are empty.
+ * The claim's ordered walk of jobs_pending depends on fresh statistics after a burst
+ * (planner-stats.ts; an ANALYZE also makes the cached plan again). Turns with retries,
+ * failures, releases, stall reaps or per-type caps take the transaction path (worker-queries.ts).
  */
 
 /** The statement clock: one value for the whole statement, on the database's clock. */
 const NOW = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
-const FENCE = `jobs.rid = v.rid AND jobs.attempt = v.attempt AND jobs.lease_owner = v.owner
-  AND jobs.state = 'running' AND jobs.lease_expires_at_ms >= ${NOW}`;
+/**
+ * A write's fence, joining jobs to the values `v` of flushes or completions (`rids`: their
+ * array). The rows are found by key (`rid = ANY`); the state and the lease's end are
+ * compared with columns of `v` (FENCE_VALUES, kept apart by OFFSET 0) rather than with
+ * constants, so that they are join conditions, not conditions on jobs alone (see above).
+ */
+const fence = (rids: string) => `jobs.rid = ANY(${rids}) AND jobs.rid = v.rid
+  AND jobs.attempt = v.attempt AND jobs.lease_owner = v.owner
+  AND jobs.state = v.running AND jobs.lease_expires_at_ms >= v.now`;
+const FENCE_VALUES = `'running'::text AS running, ${NOW} AS now`;
 /** Columns shared by flushes and completions, after rid, attempt, owner. */
 const REPORT = `has_message, message, has_checkpoint, checkpoint, tokens, cost`;
 const REPORT_SET = `progress_message = CASE WHEN v.has_message THEN v.message ELSE jobs.progress_message END,
@@ -52,15 +73,17 @@ f AS (UPDATE jobs SET
     checkpoint = CASE WHEN v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
     usage_tokens = jobs.usage_tokens + v.tokens, usage_cost_usd = jobs.usage_cost_usd + v.cost,
     heartbeat_at_ms = ${NOW}, updated_seq = ${TX_SEQ}
-  FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[], $5::bool[], $6::text[], $7::bool[],
-    $8::text[], $9::bigint[], $10::float8[]) AS v(rid, attempt, owner, progress, ${REPORT})
-  WHERE cardinality($1::bigint[]) > 0 AND ${FENCE} RETURNING jobs.rid, jobs.attempt),
+  FROM (SELECT *, ${FENCE_VALUES} FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[],
+    $5::bool[], $6::text[], $7::bool[], $8::text[], $9::bigint[], $10::float8[])
+    AS u(rid, attempt, owner, progress, ${REPORT}) OFFSET 0) AS v
+  WHERE cardinality($1::bigint[]) > 0 AND ${fence('$1::bigint[]')} RETURNING jobs.rid, jobs.attempt),
 c AS (UPDATE jobs SET state = 'completed', result = v.result, progress = 1, ${REPORT_SET},
     finished_at_ms = ${NOW}, expires_at_ms = ${NOW} + jobs.retention_ms, lease_expires_at_ms = NULL,
     updated_seq = ${TX_SEQ}
-  FROM unnest($11::bigint[], $12::int[], $13::text[], $14::text[], $15::bool[], $16::text[], $17::bool[],
-    $18::text[], $19::bigint[], $20::float8[]) AS v(rid, attempt, owner, result, ${REPORT})
-  WHERE cardinality($11::bigint[]) > 0 AND ${FENCE} RETURNING jobs.rid, jobs.attempt),
+  FROM (SELECT *, ${FENCE_VALUES} FROM unnest($11::bigint[], $12::int[], $13::text[], $14::text[],
+    $15::bool[], $16::text[], $17::bool[], $18::text[], $19::bigint[], $20::float8[])
+    AS u(rid, attempt, owner, result, ${REPORT}) OFFSET 0) AS v
+  WHERE cardinality($11::bigint[]) > 0 AND ${fence('$11::bigint[]')} RETURNING jobs.rid, jobs.attempt),
 l AS (INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields)
   SELECT x.job_id, x.attempt, x.at_ms, x.level, x.message, x.fields
   FROM unnest($21::bigint[], $22::int[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[])
@@ -173,19 +196,15 @@ export async function turnInOneStatement(
   };
   for (const f of input.flushes) addLogs(f.fence, f.logs);
   const claim = input.claim && input.claim.limit > 0 ? input.claim : null;
-  const rows = await c.tuples<TurnRow>(
-    TURN,
-    [
-      ...flushColumns,
-      ...completeColumns,
-      ...logColumns,
-      claim ? claim.types.map((t) => t.type) : [],
-      claim ? Math.floor(claim.limit) : 0,
-      claim?.owner ?? '',
-      claim?.leaseMs ?? 0,
-    ],
-    'kiln_turn',
-  );
+  const rows = await c.planned<TurnRow>('kiln_turn', TURN, [
+    ...flushColumns,
+    ...completeColumns,
+    ...logColumns,
+    claim ? claim.types.map((t) => t.type) : [],
+    claim ? Math.floor(claim.limit) : 0,
+    claim?.owner ?? '',
+    claim?.leaseMs ?? 0,
+  ]);
   const written = { f: new Set<string>(), c: new Set<string>() };
   const claimed: ClaimedJob[] = [];
   let cappedBatchesAreDue = false;

@@ -46,7 +46,10 @@ describe('serving the dashboard', () => {
     expect(a.text).toBe('console.log(1)');
     expect(a.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(a.headers.get('cache-control')).toContain('immutable');
-    expect((await t.call('GET', '/assets/gone-000.js')).status).toBe(404);
+    const gone = await t.call('GET', '/assets/gone-000.js');
+    expect(gone.status).toBe(404);
+    // Refused like every route: a catalogued JSON error, never the page or plain text.
+    expect(gone.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
     expect((await t.raw('GET', '/assets/..%2f..%2fpackage.json')).status).not.toBe(200);
   });
 

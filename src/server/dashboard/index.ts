@@ -7,6 +7,8 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { KilnError } from '../../core/errors.ts';
+import { errorResponse } from '../errors.ts';
 import { contentType, DEFAULT_UI_DIR, readUnder } from './files.ts';
 import { isDashboardRequest } from './paths.ts';
 
@@ -69,9 +71,11 @@ export function registerDashboard(app: OpenAPIHono, options: DashboardOptions = 
           'x-content-type-options': 'nosniff',
         });
       }
-      // A missing hashed asset is a real 404, not the page (a stale tab after an upgrade).
+      // A missing hashed asset is a real 404, not the page (a stale tab after an upgrade),
+      // and a catalogued one like every other refusal of the server.
       if (path.startsWith('/assets/')) {
-        return c.text('not found', 404, { 'x-content-type-options': 'nosniff' });
+        c.header('x-content-type-options', 'nosniff');
+        return errorResponse(c, new KilnError('NOT_FOUND', `no dashboard file ${path}`));
       }
     }
     const html = await indexHtml();

@@ -39,8 +39,10 @@ export default defineConfig({
             // The batch export and /metrics read the store (artifacts in bytea, job counts).
             'test/server/export-zip.test.ts',
             'test/server/metrics-*.test.ts',
-            // The short chaos run, on PostgreSQL too (with backend terminations).
+            // The short chaos run, on PostgreSQL too (with backend terminations), and the
+            // short fuzz run against a server on PostgreSQL.
             'test/reliability/chaos*.test.ts',
+            'test/reliability/fuzz*.test.ts',
           ],
           env: { KILN_TEST_STORE: 'postgres' },
           globalSetup: ['test/support/postgres-setup.ts'],

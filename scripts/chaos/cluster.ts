@@ -34,7 +34,8 @@ export interface ClusterOptions {
   appPrefix: string;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback now (the OS picks it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -46,7 +47,7 @@ async function freePort(): Promise<number> {
 }
 
 /** The value of `event` in a JSON log line, or undefined. */
-function logEvent(line: string): Record<string, unknown> | undefined {
+export function logEvent(line: string): Record<string, unknown> | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
     return JSON.parse(line) as Record<string, unknown>;

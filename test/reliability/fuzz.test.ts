@@ -1,6 +1,6 @@
 /**
  * The short fuzz run, on the store of this project: `npm run fuzz` as a child process,
- * 1,000 HTTP cases and 30 CLI cases against a real `kiln serve`, nothing found. Before
+ * 2,000 HTTP cases and 50 CLI cases against a real `kiln serve`, nothing found. Before
  * it, the proofs that the run means something: the digest sees a change of any row,
  * the same seed draws the same cases, and each check fails the answer or the exit it
  * is meant to catch.
@@ -141,7 +141,7 @@ test('a CLI run passes only with a documented exit, no stack, and no change when
   expect(cli(exit({ code: 2 }), digest('2'))).toEqual(['failed (exit 2), yet changed jobs']);
 });
 
-test(`a short fuzz run on ${STORE_KIND}: 1,000 HTTP and 30 CLI cases, nothing found`, {
+test(`a short fuzz run on ${STORE_KIND}: 2,000 HTTP and 50 CLI cases, nothing found`, {
   timeout: 180_000,
 }, async () => {
   const dir = tempStore();
@@ -154,9 +154,9 @@ test(`a short fuzz run on ${STORE_KIND}: 1,000 HTTP and 30 CLI cases, nothing fo
       '--seed',
       '3',
       '--runs',
-      '1000',
+      '2000',
       '--cli-runs',
-      '30',
+      '50',
       '--out',
       out,
     ]);
@@ -165,8 +165,8 @@ test(`a short fuzz run on ${STORE_KIND}: 1,000 HTTP and 30 CLI cases, nothing fo
     const summary = JSON.parse(readFileSync(out, 'utf8')) as FuzzSummary;
     expect(summary.findings, stdout).toEqual([]);
     expect(code).toBe(0);
-    expect(summary.http.cases).toBe(1000);
-    expect(summary.cli.cases).toBe(30);
+    expect(summary.http.cases).toBe(2000);
+    expect(summary.cli.cases).toBe(50);
     expect(summary.http.fiveXx).toBe(0);
     // The cases reach deep enough to be both accepted and refused, on the socket too.
     expect(summary.http.byStatus['2xx']).toBeGreaterThan(100);

@@ -330,6 +330,40 @@ describe('artifact names', () => {
 });
 
 describe('never a 5xx', () => {
+  // Found by the fuzzer: PostgreSQL cannot hold U+0000 in text, SQLite can. On either
+  // store a NUL in a name, a key, an id or a filter is an answer, not a 500: found or
+  // not found, stored or refused as bad input, and a refusal changes nothing.
+  it('a NUL character in a name, key, id or filter is never a 5xx', async () => {
+    const { t } = await seeded();
+    const nul = 'a\u0000b';
+    const requests: [string, string, unknown?][] = [
+      ['POST', '/api/jobs', { type: 'test', name: nul }],
+      ['POST', '/api/jobs', { type: 'test', idempotencyKey: nul }],
+      ['POST', '/api/batches', { name: nul, jobs: [{ type: 'test', params: {} }] }],
+      ['POST', '/api/batches', { jobs: [{ type: 'test', params: {}, name: nul }] }],
+      ['GET', `/api/templates/${encodeURIComponent(nul)}`],
+      ['GET', `/api/jobs/${encodeURIComponent(nul)}`],
+      ['GET', `/api/batches/${encodeURIComponent(nul)}`],
+      ['GET', `/api/jobs?type=${encodeURIComponent(nul)}`],
+      ['GET', `/api/batches?q=${encodeURIComponent(nul)}`],
+      ['GET', `/api/batches?template=${encodeURIComponent(nul)}`],
+    ];
+    for (const [method, path, body] of requests) {
+      const before = await t.snapshot();
+      const a = await t.call(method, path, body);
+      expect(a.status, `${method} ${path}: ${a.text}`).toBeLessThan(500);
+      if (a.status >= 400) {
+        expect([
+          'INVALID_ARGUMENT',
+          'JOB_NOT_FOUND',
+          'BATCH_NOT_FOUND',
+          'TEMPLATE_NOT_FOUND',
+        ]).toContain(a.body.error.code);
+        await t.expectUnchanged(before);
+      }
+    }
+  });
+
   it('a handler that throws something unexpected is a logged 500 INTERNAL without details', async () => {
     const t = await start();
     // Make the store fail underneath the route: close it.

@@ -1,10 +1,27 @@
 import type pg from 'pg';
+import { KilnError } from '../../core/errors.ts';
 import { migrate } from './migrations.ts';
 import { PlannerStats } from './planner-stats.ts';
 import { DB_NOW_MS, ident } from './sql.ts';
 
 /** A value bound to a query parameter. */
 export type PgValue = string | number | boolean | null | Buffer | readonly unknown[];
+
+/**
+ * PostgreSQL cannot hold U+0000 in text (SQLSTATE 22021) or in a jsonb string (22P05);
+ * SQLite can. Such a character in a name, key, id or filter is the caller's input, so
+ * it is refused as bad input (INVALID_ARGUMENT, an HTTP 400), never a server failure.
+ * (Strings from JavaScript reach the driver as valid UTF-8, so a NUL is the only way
+ * to meet these errors.)
+ */
+export function asInputError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== '22021' && code !== '22P05') return error;
+  return new KilnError(
+    'INVALID_ARGUMENT',
+    'a text value holds a NUL character (U+0000), which the PostgreSQL store cannot hold',
+  );
+}
 
 const INT8 = 20;
 const parseInt8 = (value: string): number => Number(value);
@@ -171,7 +188,11 @@ export class PgConnection {
     values: PgValue[] = [],
   ): Promise<R[]> {
     await this.open();
-    return (await this.pool.query<R>(text, values as unknown[])).rows;
+    try {
+      return (await this.pool.query<R>(text, values as unknown[])).rows;
+    } catch (error) {
+      throw asInputError(error);
+    }
   }
 
   /**
@@ -186,7 +207,11 @@ export class PgConnection {
   ): Promise<T[]> {
     await this.open();
     const query = { text, values: values as unknown[], rowMode: 'array' as const };
-    return (await this.pool.query<T>(name === undefined ? query : { ...query, name })).rows;
+    try {
+      return (await this.pool.query<T>(name === undefined ? query : { ...query, name })).rows;
+    } catch (error) {
+      throw asInputError(error);
+    }
   }
 
   /**
@@ -202,14 +227,18 @@ export class PgConnection {
    */
   async planned<T extends unknown[]>(name: string, text: string, values: PgValue[]): Promise<T[]> {
     await this.open();
-    return (
-      await this.plannedPool!.query<T>({
-        name,
-        text,
-        values: values as unknown[],
-        rowMode: 'array',
-      })
-    ).rows;
+    try {
+      return (
+        await this.plannedPool!.query<T>({
+          name,
+          text,
+          values: values as unknown[],
+          rowMode: 'array',
+        })
+      ).rows;
+    } catch (error) {
+      throw asInputError(error);
+    }
   }
 
   /**
@@ -242,7 +271,7 @@ export class PgConnection {
       await client.query('ROLLBACK').catch(() => {});
       // A connection in an unknown state is not returned to the pool.
       client.release(true);
-      throw error;
+      throw asInputError(error);
     }
   }
 

@@ -16,6 +16,10 @@ export const ERROR_CATALOGUE = {
   },
   INVALID_SCHEDULE: { status: 400, summary: 'the cron expression or time zone is not valid' },
   UNAUTHORIZED: { status: 401, summary: 'a valid bearer token is required' },
+  HOST_NOT_ALLOWED: {
+    status: 403,
+    summary: 'a server without a token answers only requests addressed to this machine',
+  },
   NOT_FOUND: { status: 404, summary: 'no such route' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'the route does not take that method' },
   JOB_NOT_FOUND: { status: 404, summary: 'no job with that id' },

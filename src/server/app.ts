@@ -14,6 +14,7 @@ import { refuseDotSegments } from './dot-segments.ts';
 import { asKilnError, bodyTooLarge, type ErrorBody } from './errors.ts';
 import { registerEvents } from './events/routes.ts';
 import { registerExport } from './export/route.ts';
+import { refuseForeignHosts } from './host-check.ts';
 import { allowedMethods } from './method-not-allowed.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { requestLog } from './request-log.ts';
@@ -41,6 +42,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
 
   app.use('*', requestLog(deps.log));
   app.use('*', metrics.middleware);
+  app.use('*', refuseForeignHosts(deps.token));
   app.use('*', bearerAuth(deps.token));
   app.use('*', refuseDotSegments());
   app.use(

@@ -12,6 +12,9 @@ import type { Kiln } from '../kiln.ts';
 import type { Worker } from '../worker/worker.ts';
 import { createApp } from './app.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, jsonLogger, type Logger, type ServerDeps } from './deps.ts';
+import { isLoopback } from './loopback.ts';
+
+export { isLoopback } from './loopback.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7300;
@@ -47,17 +50,6 @@ export interface RunningServer {
    * `drainMs`), closes idle keep-alive sockets. Does not close the Kiln instance.
    */
   close(): Promise<void>;
-}
-
-/** Loopback names and addresses: only this machine can connect. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    h === 'localhost' ||
-    h === '::1' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
-    h === '::ffff:127.0.0.1'
-  );
 }
 
 /** Refuses a server any machine could reach without a token. */

@@ -89,6 +89,49 @@ describe('without a token', () => {
     ).toBe(200);
   });
 
+  // DNS rebinding: a page on evil.example re-points its name at 127.0.0.1 and, to the
+  // browser, is then same-origin with the server. Only requests to this machine's names
+  // are answered by a server without a token; a token server needs no such check.
+  it('answers only requests addressed to localhost; a token server answers any host', async () => {
+    const t = await start();
+    const before = await t.snapshot();
+    for (const host of [
+      'evil.example',
+      'evil.example:7300',
+      '10.0.0.5',
+      'localhost.evil.example',
+    ]) {
+      const refused = await t.raw(
+        'POST',
+        '/api/jobs',
+        { host, 'content-type': 'application/json' },
+        '{"type":"test"}',
+      );
+      expectError(refused, 403, 'HOST_NOT_ALLOWED');
+      expectError(await t.raw('GET', '/api/jobs', { host }), 403, 'HOST_NOT_ALLOWED');
+      expectError(await t.raw('GET', '/', { host }), 403, 'HOST_NOT_ALLOWED');
+    }
+    await t.expectUnchanged(before);
+    const port = new URL(t.url).port;
+    for (const host of [
+      'localhost',
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `[::1]:${port}`,
+      'app.localhost',
+    ]) {
+      expect((await t.raw('GET', '/api/jobs', { host })).status, host).toBe(200);
+    }
+    const withToken = await start({ token: TOKEN });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect(
+      (await withToken.raw('GET', '/api/jobs', { host: 'kiln.example.com', ...auth })).status,
+    ).toBe(200);
+    expect((await withToken.raw('GET', '/api/jobs', { host: 'kiln.example.com' })).status).toBe(
+      401,
+    );
+  });
+
   it('refuses to start on a non-loopback address', async () => {
     await expect(start({ host: '0.0.0.0' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

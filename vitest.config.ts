@@ -39,6 +39,8 @@ export default defineConfig({
             // The batch export and /metrics read the store (artifacts in bytea, job counts).
             'test/server/export-zip.test.ts',
             'test/server/metrics-*.test.ts',
+            // Secrets kept out of a real kiln serve's output, the store password redacted.
+            'test/server/security-*.test.ts',
             // The short chaos run, on PostgreSQL too (with backend terminations), and the
             // short fuzz run against a server on PostgreSQL.
             'test/reliability/chaos*.test.ts',

@@ -35,6 +35,7 @@ describe('serving the dashboard', () => {
       expect(a.headers.get('content-type')).toMatch(/^text\/html/);
       expect(a.headers.get('cache-control')).toBe('no-cache');
       expect(a.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(a.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
       expect(a.headers.get('x-content-type-options')).toBe('nosniff');
     }
   });

@@ -228,6 +228,8 @@ describe("a job's logs and files", () => {
     const download = await fetch(`${t.url}/api/jobs/${id}/artifacts/outline.json`);
     expect(download.status).toBe(200);
     expect(download.headers.get('content-disposition')).toBe('attachment; filename="outline.json"');
+    // Saved, never rendered on Kiln's origin, whatever type the handler gave it.
+    expect(download.headers.get('x-content-type-options')).toBe('nosniff');
     expect(download.headers.get('content-type')).toBe(info.contentType);
     const bytes = Buffer.from(await download.arrayBuffer());
     expect(bytes.length).toBe(info.sizeBytes);

@@ -4,7 +4,8 @@
  * PostgreSQL its URL carries a password, which trust auth ignores): no secret in
  * anything the process prints, from start to a graceful stop, whatever it was sent;
  * the store's password shown as `***`; a refusal never echoes the credentials it was
- * given; a token in the query string opens nothing; the session cookie a digest.
+ * given; a token in the query string opens nothing; the session cookie a digest; and
+ * `kiln list` against it, with the right token or a wrong one, prints no token either.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,9 @@ async function serve(store: string): Promise<Served> {
   child.stderr!.on('data', (d: Buffer) => {
     output += d.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': by then every byte the process wrote has been read, so a check
+  // of its output after the exit sees all of it.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const url = await waitFor(() => /serving (http:\/\/\S+?) /.exec(output)?.[1], {
     timeoutMs: 30_000,
     what: 'kiln serve to print its URL',
@@ -91,10 +94,17 @@ it(`no secret in anything kiln serve prints; the store password is *** (${STORE_
   expect((await post('/api/session', { token: `${TOKEN}x` }, {})).status).toBe(401);
   expect((await post('/api/jobs', { type: 'nope' }, bearer(TOKEN))).status).toBe(400);
   expect((await fetch(`${s.url}/api/jobs?token=${TOKEN}`)).status).toBe(401);
-  // The CLI against it, with a wrong token: its own output holds no token either.
-  const cli = await runNode([KILN, 'list', '--url', s.url], { KILN_TOKEN: `${TOKEN}x` }).done;
-  expect(cli.code).toBe(4);
-  expect(cli.stdout + cli.stderr).not.toContain(TOKEN);
+  // The CLI against it: the token by KILN_TOKEN or --token opens it, a wrong one is exit
+  // 4, and what the CLI prints holds no token either way.
+  for (const [args, env, code] of [
+    [[], { KILN_TOKEN: TOKEN }, 0],
+    [['--token', TOKEN], { KILN_TOKEN: '' }, 0],
+    [[], { KILN_TOKEN: `${TOKEN}x` }, 4],
+  ] as const) {
+    const cli = await runNode([KILN, 'list', '--url', s.url, ...args], env).done;
+    expect(cli.code, cli.stderr).toBe(code);
+    expect(cli.stdout + cli.stderr).not.toContain(TOKEN);
+  }
 
   s.child.kill('SIGTERM');
   expect(await s.exited).toBe(0);

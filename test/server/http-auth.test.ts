@@ -122,6 +122,28 @@ describe('without a token', () => {
     ]) {
       expect((await t.raw('GET', '/api/jobs', { host })).status, host).toBe(200);
     }
+    // A page of another site posting to 127.0.0.1 itself: refused before it acts.
+    const job = await t.call('POST', '/api/jobs', { type: 'test' });
+    const mid = await t.snapshot();
+    const crossSite: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'null' },
+    ];
+    for (const headers of crossSite) {
+      expectError(
+        await t.raw('POST', `/api/jobs/${job.body.id}/cancel`, {
+          ...headers,
+          'content-type': 'text/plain',
+        }),
+        403,
+        'HOST_NOT_ALLOWED',
+      );
+    }
+    await t.expectUnchanged(mid);
+    // The dashboard itself (same origin) and clients that send no Origin still act.
+    const own = { origin: t.url, 'sec-fetch-site': 'same-origin' };
+    expect((await t.raw('POST', `/api/jobs/${job.body.id}/cancel`, own)).status).toBe(200);
     const withToken = await start({ token: TOKEN });
     const auth = { authorization: `Bearer ${TOKEN}` };
     expect(

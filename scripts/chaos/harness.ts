@@ -4,7 +4,6 @@
  * Every wait is bounded, and whatever happens the children are killed and the store
  * removed (unless --keep).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { HttpConnection } from '../../src/cli/client/http.ts';
 import { type Job, Kiln } from '../../src/index.ts';
 import { DEFAULT_LEASE_MS } from '../../src/worker/worker.ts';
 import { newTestStore } from '../../test/support/stores.ts';
+import { commitOf } from '../shared/commit.ts';
 import { CHAOS_TYPE } from './chaos-job.ts';
 import {
   type AttemptRecord,
@@ -71,18 +71,6 @@ async function until(what: string, timeoutMs: number, test: () => boolean | Prom
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(250);
-  }
-}
-
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'scripts/chaos', 'src'], {
-      encoding: 'utf8',
-    }).trim();
-    return dirty ? `${sha} (with uncommitted changes)` : sha;
-  } catch {
-    return 'unknown';
   }
 }
 
@@ -238,7 +226,7 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
       store: o.store,
       seed: o.seed,
       seconds: o.seconds,
-      commit: commit(),
+      commit: commitOf(['scripts/chaos', 'src']),
       planFingerprint: plan.fingerprint,
       jobs: {
         batch: o.jobs,

@@ -5,9 +5,9 @@
  * itself could not finish. Ctrl-C (or SIGTERM) kills every child and removes the store.
  */
 import { writeFileSync } from 'node:fs';
+import { stopOnSignals } from '../shared/interrupt.ts';
 import { onInterrupt, runChaos } from './harness.ts';
 import { type ChaosOptions, parseOptions, USAGE } from './options.ts';
-import { killAll } from './processes.ts';
 import { formatSummary } from './report.ts';
 
 let options: ChaosOptions | 'help';
@@ -22,19 +22,7 @@ if (options === 'help') {
   process.exit(0);
 }
 
-// Interrupted: the children go first (so nothing holds the store), then the store.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`chaos: ${signal}, stopping\n`);
-    const force = setTimeout(() => process.exit(130), 10_000);
-    void killAll()
-      .then(() => Promise.all([...onInterrupt].map((f) => f().catch(() => {}))))
-      .finally(() => {
-        clearTimeout(force);
-        process.exit(130);
-      });
-  });
-}
+stopOnSignals('chaos', onInterrupt);
 
 const say = (line: string) => process.stderr.write(`chaos: ${line}\n`);
 try {

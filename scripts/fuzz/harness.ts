@@ -7,8 +7,8 @@
  * smaller case replayed later would meet another server; a finding prints the case
  * as sent instead, and the seed replays the run.)
  */
-import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
+import { commitOf } from '../shared/commit.ts';
 import { checkAnswer, checkCli } from './check.ts';
 import { cliCaseArbitrary } from './cli-cases.ts';
 import { caseFolder, fill, runCli } from './cli-run.ts';
@@ -60,18 +60,6 @@ const KEEP_FINDINGS = 25;
 /** What an interrupted run (Ctrl-C) must still remove: run.ts calls these. */
 export const onInterrupt = new Set<() => Promise<void>>();
 
-function commit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'scripts/fuzz', 'src'], {
-      encoding: 'utf8',
-    }).trim();
-    return dirty ? `${sha} (with uncommitted changes)` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
-
 const count = (m: Record<string, number>, k: string) => {
   m[k] = (m[k] ?? 0) + 1;
 };
@@ -85,7 +73,7 @@ export async function runFuzz(o: FuzzOptions, say: (line: string) => void): Prom
     ok: false,
     store: o.store,
     seed: o.seed,
-    commit: commit(),
+    commit: commitOf(['scripts/fuzz', 'src']),
     durationMs: 0,
     http: {
       cases: 0,

@@ -6,7 +6,7 @@
  * stops the server and removes the store.
  */
 import { writeFileSync } from 'node:fs';
-import { killAll } from '../chaos/processes.ts';
+import { stopOnSignals } from '../shared/interrupt.ts';
 import { onInterrupt, runFuzz } from './harness.ts';
 import { type FuzzOptions, parseOptions, USAGE } from './options.ts';
 import { formatSummary } from './report.ts';
@@ -23,19 +23,7 @@ if (options === 'help') {
   process.exit(0);
 }
 
-// Interrupted: the server goes first (so nothing holds the store), then the store.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`fuzz: ${signal}, stopping\n`);
-    const force = setTimeout(() => process.exit(130), 10_000);
-    void killAll()
-      .then(() => Promise.all([...onInterrupt].map((f) => f().catch(() => {}))))
-      .finally(() => {
-        clearTimeout(force);
-        process.exit(130);
-      });
-  });
-}
+stopOnSignals('fuzz', onInterrupt);
 
 const say = (line: string) => process.stderr.write(`fuzz: ${line}\n`);
 try {

@@ -540,8 +540,8 @@ describe('outcomes', () => {
 
   test('a handler that reports progress often is not taken for hung', async () => {
     const { kiln, work } = await openKiln({ jobs });
-    // 1.2 s of work, a report every 60 ms, under a 300 ms heartbeat timeout.
-    const job = await kiln.enqueue(watchedJob, { action: 'progress', ms: 1_200, steps: 20 });
+    // 2.5 s of work, a report every 125 ms, under a 1 s heartbeat timeout.
+    const job = await kiln.enqueue(watchedJob, { action: 'progress', ms: 2_500, steps: 20 });
     work();
     const done = await waitForJob(kiln, job.id, 'completed');
     expect(done.progressMessage).toBe('step 20/20');

@@ -104,7 +104,8 @@ export const isolatedJob = defineJob({
 export const watchedJob = defineJob({
   type: 'test-watched',
   params: behaviour,
-  heartbeatTimeoutMs: 300,
+  // 1 s: a busy two-core machine can stall an event loop for a few hundred ms.
+  heartbeatTimeoutMs: 1_000,
   retry: { attempts: 1 },
   run: perform,
 });

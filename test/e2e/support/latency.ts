@@ -53,6 +53,24 @@ export async function growRowList(page: Page, rows: number): Promise<number> {
     }, rows);
 }
 
+/** The job ids of the rendered rows that are inside the window, wholly or in part. */
+export async function rowsInWindow(page: Page): Promise<string[]> {
+  return page.getByTestId('job-row').evaluateAll((rows) => {
+    const w = globalThis as unknown as { innerHeight: number; innerWidth: number };
+    type Row = {
+      getAttribute(name: string): string | null;
+      getBoundingClientRect(): { top: number; bottom: number; left: number; right: number };
+    };
+    return (rows as unknown as Row[])
+      .filter((row) => {
+        const r = row.getBoundingClientRect();
+        return r.bottom > 0 && r.top < w.innerHeight && r.right > 0 && r.left < w.innerWidth;
+      })
+      .map((row) => row.getAttribute('data-job-id') ?? '')
+      .filter((id) => id !== '');
+  });
+}
+
 /** Starts recording; the rows must be rendered already (records their current values). */
 export async function startRecorder(page: Page): Promise<void> {
   await page.evaluate(() => {

@@ -8,10 +8,11 @@
  * concurrency = jobs) on a fresh SQLite store; a batch of `jobs` e2e.report jobs, all
  * running and waiting for a start file; the Batch page open in headless Chromium in a
  * 1280 x 800 window, its row list grown so that all rows are in the DOM (the ones below
- * the window are rendered and laid out, not rasterized). Then the start file: each job reports `warmup + reports` values
- * `everyMs` apart (the jobs offset evenly over one interval), each message carrying its
- * report time, and a MutationObserver in the page records when each value is shown
- * (test/e2e/support/latency.ts). The warm-up reports of every job are left out.
+ * the window are rendered and laid out, not rasterized). Then the start file: each job
+ * reports `warmup + reports` values `everyMs` apart (the jobs offset evenly over one
+ * interval), each message carrying its report time, and a MutationObserver in the page
+ * records when each value is shown (test/e2e/support/latency.ts). The warm-up reports of
+ * every job are left out.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

@@ -6,10 +6,9 @@
 import { z } from 'zod';
 import { defineJob } from '../../src/index.ts';
 
-/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
-export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
+import { nowMs } from './clock.ts';
+
+export { nowMs };
 
 /** What the handlers record; read by the worker entry, never by the handlers' callers. */
 export const sinks = {

@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { nowMs } from '../../../bench/support/clock.ts';
 import { curriculum, presentation } from '../../../src/demo/index.ts';
 import { defineJob, defineTemplate, NonRetryableError } from '../../../src/index.ts';
 
@@ -66,11 +67,6 @@ export const steps = defineJob({
     return { label: p.label, steps: p.steps, attempt: ctx.attempt };
   },
 });
-
-/** Wall-clock milliseconds, sub-millisecond, on the same clock as a page's timeOrigin + now(). */
-export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 /**
  * The latency job: `reports` progress values `everyMs` apart; report k's message is

@@ -3,10 +3,12 @@
  * the e2e test that checks the same page for correctness. A MutationObserver in the page
  * scans every rendered `job-row` on each DOM change and records, per job, each new
  * `job-message` value (`k@<report time>`, from the e2e.report job) with the page's time
- * (`performance.timeOrigin + performance.now()`, the clock the handlers use) and every
- * `job-progress` aria-valuenow that fell below the one before (a bar going backwards).
+ * (`performance.timeOrigin + performance.now()`; clockOffset() relates it to the handlers'
+ * clock) and every `job-progress` aria-valuenow that fell below the one before (a bar
+ * going backwards).
  */
 import type { Page } from 'playwright-core';
+import { nowMs } from '../../../bench/support/clock.ts';
 import { percentile } from '../../../bench/support/stats.ts';
 import type { PageWindow } from './chromium.ts';
 
@@ -143,8 +145,9 @@ export async function finalsShown(page: Page, reports: number): Promise<number> 
 }
 
 /**
- * The page's clock minus this process's (both `timeOrigin + now()`), from the round trip
- * with the smallest delay of `rounds` tries; `errorMs` bounds the estimate's error.
+ * The page's clock (`timeOrigin + now()`) minus the handlers' (nowMs(), the machine's
+ * monotonic clock, which this process shares), from the round trip with the smallest
+ * delay of `rounds` tries; `errorMs` bounds the estimate's error.
  */
 export async function clockOffset(
   page: Page,
@@ -152,9 +155,9 @@ export async function clockOffset(
 ): Promise<{ offsetMs: number; errorMs: number }> {
   let best = { offsetMs: 0, errorMs: Number.POSITIVE_INFINITY };
   for (let i = 0; i < rounds; i++) {
-    const before = performance.timeOrigin + performance.now();
+    const before = nowMs();
     const inPage = await page.evaluate(() => performance.timeOrigin + performance.now());
-    const after = performance.timeOrigin + performance.now();
+    const after = nowMs();
     const errorMs = (after - before) / 2;
     if (errorMs < best.errorMs) best = { offsetMs: inPage - (before + after) / 2, errorMs };
   }

@@ -6,7 +6,8 @@
  */
 import { type Durability, Kiln } from '../src/index.ts';
 import { Child } from './support/child.ts';
-import { allJobs, hold, latency, noop, nowMs, progress } from './support/jobs.ts';
+import { nowMs } from './support/clock.ts';
+import { allJobs, hold, latency, noop, progress } from './support/jobs.ts';
 import type { Observation } from './support/protocol.ts';
 import { median, percentile, round } from './support/stats.ts';
 import { type BenchStore, withBenchStore } from './support/stores.ts';

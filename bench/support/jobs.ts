@@ -8,8 +8,6 @@ import { defineJob } from '../../src/index.ts';
 
 import { nowMs } from './clock.ts';
 
-export { nowMs };
-
 /** What the handlers record; read by the worker entry, never by the handlers' callers. */
 export const sinks = {
   /** W3: [enqueue time, handler start time] per job, both from nowMs(). */

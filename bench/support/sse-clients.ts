@@ -5,7 +5,7 @@
  * snapshot, and sends what it saw once every client saw every job complete.
  */
 import http from 'node:http';
-import { nowMs } from './jobs.ts';
+import { nowMs } from './clock.ts';
 import type { ChildMessage, FanoutConfig } from './protocol.ts';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as FanoutConfig;

@@ -4,7 +4,7 @@
  * argv[2] is a WatcherConfig.
  */
 import { Kiln } from '../../src/index.ts';
-import { nowMs } from './jobs.ts';
+import { nowMs } from './clock.ts';
 import type { ChildMessage, Observation, ParentMessage, WatcherConfig } from './protocol.ts';
 import { startRssSampler, vmHwmBytes } from './rss.ts';
 

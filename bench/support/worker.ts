@@ -3,7 +3,8 @@
  * `start`, reports what it measured on `stop`, then exits. argv[2] is a WorkerConfig.
  */
 import { Kiln, type Worker } from '../../src/index.ts';
-import { allJobs, nowMs, sinks } from './jobs.ts';
+import { nowMs } from './clock.ts';
+import { allJobs, sinks } from './jobs.ts';
 import type { ChildMessage, ParentMessage, WorkerConfig } from './protocol.ts';
 import { startRssSampler, vmHwmBytes } from './rss.ts';
 

@@ -11,10 +11,13 @@ import type { MiddlewareHandler } from 'hono';
 import { KilnError } from '../core/errors.ts';
 import { isLoopback } from './loopback.ts';
 
+/** A URL's host name without IPv6 brackets (`[::1]` is `::1`). */
+const bareHostname = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
 /** The host name of a `Host` header value (port and IPv6 brackets dropped), or null. */
 export function hostName(header: string): string | null {
   try {
-    return new URL(`http://${header}`).hostname.replace(/^\[(.*)\]$/, '$1');
+    return bareHostname(new URL(`http://${header}`));
   } catch {
     return null;
   }
@@ -38,7 +41,7 @@ function crossSite(
   if (fetchSite === 'cross-site' || fetchSite === 'same-site') return true;
   if (origin === undefined) return false;
   try {
-    return !local(new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1'));
+    return !local(bareHostname(new URL(origin)));
   } catch {
     return true;
   }

@@ -367,6 +367,7 @@ export interface TurnInput {
   settles: Settle[];
   /** Stalled attempts found by `expiredLeases`, settled only if still expired. */
   reaps: StalledSettle[];
+  /** At most one per attempt: a store may write them all in one statement. */
   flushes: ProgressFlush[];
   claim: ClaimRequest | null;
 }

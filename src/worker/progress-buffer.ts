@@ -92,3 +92,29 @@ export class ProgressBuffer {
     return flush;
   }
 }
+
+/**
+ * One flush doing what `older` then `newer` would, for a turn that carries a flush
+ * retried after a failed turn and a newer one of the same attempt. The store writes a
+ * turn's flushes in one statement, where two for one row would not both apply (an
+ * UPDATE … FROM joins one of them, which one unspecified): the older report could win
+ * over the newer, and the usage of the other be lost.
+ */
+export function mergeFlushes(older: ProgressFlush, newer: ProgressFlush): ProgressFlush {
+  const merged: ProgressFlush = { fence: newer.fence };
+  const progress = newer.progress ?? older.progress;
+  if (progress !== undefined) merged.progress = progress;
+  const message = newer.message !== undefined ? newer.message : older.message;
+  if (message !== undefined) merged.message = message;
+  if (older.heartbeat || newer.heartbeat) merged.heartbeat = true;
+  const checkpoint = newer.checkpoint ?? older.checkpoint;
+  if (checkpoint) merged.checkpoint = checkpoint;
+  if (older.usage || newer.usage) {
+    merged.usage = {
+      tokens: (older.usage?.tokens ?? 0) + (newer.usage?.tokens ?? 0),
+      costUsd: (older.usage?.costUsd ?? 0) + (newer.usage?.costUsd ?? 0),
+    };
+  }
+  if (older.logs || newer.logs) merged.logs = [...(older.logs ?? []), ...(newer.logs ?? [])];
+  return merged;
+}

@@ -15,6 +15,7 @@ import { type ArtifactAccess, Attempt, type Interrupt } from './attempt.ts';
 import { type AttemptRef, WorkerEvents } from './events.ts';
 import { newWorkerId } from './liveness.ts';
 import { decide, type Outcome } from './outcome.ts';
+import { mergeFlushes } from './progress-buffer.ts';
 import { findStalled } from './reaper.ts';
 import { runInline } from './runners/inline.ts';
 import { runInProcess } from './runners/process.ts';
@@ -298,9 +299,15 @@ export class Worker {
     const flushes = this.retryFlushes;
     this.retryFlushes = [];
     if (this.dirty.size > 0) {
+      // At most one flush per attempt in a turn (TurnInput.flushes): a report newer than
+      // a retried flush is merged into it.
+      const retried = new Map(flushes.map((f, i) => [f.fence, i]));
       for (const attempt of this.dirty) {
         const flush = attempt.buffer.take(attempt.fence);
-        if (flush) flushes.push(flush);
+        if (!flush) continue;
+        const i = retried.get(attempt.fence);
+        if (i === undefined) flushes.push(flush);
+        else flushes[i] = mergeFlushes(flushes[i]!, flush);
       }
       this.dirty.clear();
       this.lastFlushMs = performance.now();

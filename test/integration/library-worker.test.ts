@@ -37,7 +37,23 @@ const longFirstJob = defineJob({
   },
 });
 
-const jobs = [...testJobs, resumableJob, longFirstJob];
+/** Reports "first", then at the gate "second", then at the next gate returns. */
+const twoReportsJob = defineJob({
+  type: 'two-reports',
+  params: z.object({ key: z.string() }),
+  run: async (ctx) => {
+    ctx.progress(0.5, 'first');
+    ctx.usage({ tokens: 1 });
+    await gates.wait(`${ctx.params.key}:second`, ctx.signal);
+    ctx.progress(1, 'second');
+    ctx.usage({ tokens: 10 });
+    gates.open(`${ctx.params.key}:reported`);
+    await gates.wait(`${ctx.params.key}:return`, ctx.signal);
+    return {};
+  },
+});
+
+const jobs = [...testJobs, resumableJob, longFirstJob, twoReportsJob];
 
 describe('checkpoints', () => {
   test('the next attempt gets the checkpoint the failed one last sent', async () => {
@@ -375,5 +391,37 @@ describe('a failing store', () => {
     expect(done.attempt).toBe(1);
     expect(done.result).toEqual({ value: 'v', attempt: 1 });
     expect(done.progress).toBe(1);
+  });
+
+  test('a flush retried after a failed turn goes with a newer report of the job: the newer one wins, the usage of both adds up', async () => {
+    const { kiln, work } = await openKiln({ jobs });
+    const store = kiln.store;
+    const turn = store.turn.bind(store);
+    let failed = false;
+    // The turn carrying "first" fails, but only once the handler has reported "second":
+    // the next turn carries the retried flush and the newer one.
+    store.turn = async (input) => {
+      if (!failed && input.flushes.some((f) => f.message === 'first')) {
+        failed = true;
+        gates.open('retry:second');
+        await gates.wait('retry:reported');
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return turn(input);
+    };
+    const worker = work();
+    worker.events.on('error', () => {});
+    const job = await kiln.enqueue(twoReportsJob, { key: 'retry' });
+    const reported = await waitFor(async () => {
+      const j = await kiln.jobs.get(job.id);
+      return j?.progress === 1 ? j : undefined;
+    });
+    expect(failed).toBe(true);
+    expect(reported.progressMessage).toBe('second');
+    expect(reported.usage.tokens).toBe(11);
+    gates.open('retry:return');
+    const done = await waitForJob(kiln, job.id, 'completed');
+    expect(done.progressMessage).toBe('second');
+    expect(done.usage.tokens).toBe(11);
   });
 });

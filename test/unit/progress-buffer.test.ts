@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ProgressBuffer } from '../../src/worker/progress-buffer.ts';
+import { mergeFlushes, ProgressBuffer } from '../../src/worker/progress-buffer.ts';
 import { codeOf } from '../support/helpers.ts';
 
 const fence = { id: 'job-1', attempt: 1, owner: 'w-1', row: 1 };
@@ -113,5 +113,50 @@ describe('ProgressBuffer', () => {
     const message = b.take(fence)!.logs![0]!.message;
     expect(message.length).toBeLessThan(9_000);
     expect(message.endsWith('…')).toBe(true);
+  });
+});
+
+describe('mergeFlushes', () => {
+  const log = (message: string) => ({ atMs: 1, level: 'info' as const, message, fields: null });
+
+  test('does what the older then the newer flush would: newest report, summed usage, logs in order', () => {
+    const older = {
+      fence,
+      progress: 0.8,
+      message: 'step 4/5',
+      checkpoint: { value: 4 },
+      usage: { tokens: 1, costUsd: 0.5 },
+      logs: [log('a')],
+    };
+    const newer = { fence, progress: 1, message: 'step 5/5', heartbeat: true, logs: [log('b')] };
+    expect(mergeFlushes(older, newer)).toEqual({
+      fence,
+      progress: 1,
+      message: 'step 5/5',
+      heartbeat: true,
+      checkpoint: { value: 4 },
+      usage: { tokens: 1, costUsd: 0.5 },
+      logs: [log('a'), log('b')],
+    });
+  });
+
+  test('a newer flush without a message or progress keeps the older ones', () => {
+    const older = { fence, progress: 0.5, message: 'half' };
+    expect(mergeFlushes(older, { fence, usage: { tokens: 2, costUsd: 0 } })).toEqual({
+      fence,
+      progress: 0.5,
+      message: 'half',
+      usage: { tokens: 2, costUsd: 0 },
+    });
+    // A progress without a message keeps the older message, as the store would.
+    expect(mergeFlushes(older, { fence, progress: 0.7 })).toEqual({
+      fence,
+      progress: 0.7,
+      message: 'half',
+    });
+    expect(mergeFlushes({ fence, message: 'x' }, { fence, message: null })).toEqual({
+      fence,
+      message: null,
+    });
   });
 });

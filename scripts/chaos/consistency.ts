@@ -56,7 +56,7 @@ export function tornProblem(job: WireJob): string | null {
       ? job.progressMessage !== null
       : job.progressMessage !== stepMessage(step, steps, job.attempt)
   )
-    return `attempt ${job.attempt} at progress ${job.progress} with message ${JSON.stringify(job.progressMessage)}`;
+    return `${job.state} at attempt ${job.attempt}, progress ${job.progress}, with message ${JSON.stringify(job.progressMessage)}`;
   switch (job.state) {
     case 'pending':
       if (job.leaseExpiresAt !== null || job.result !== null || job.finishedAt !== null)

@@ -25,7 +25,7 @@ export function openStore(
   if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore(parsePostgresUrl(url));
   throw new KilnError(
     'INVALID_STORE_URL',
-    `store URL \`${url}\` is not one Kiln can open; use sqlite:<path> or postgres://…`,
+    `store URL \`${redactStoreUrl(url)}\` is not one Kiln can open; use sqlite:<path> or postgres://…`,
   );
 }
 
@@ -42,17 +42,36 @@ export function sqliteFile(url: string): string | null {
   return resolve(path);
 }
 
-/** A store URL fit to print: a PostgreSQL password is masked. */
+/** Query parameters of a PostgreSQL URL that carry a secret (libpq's names). */
+const SECRET_PARAMS = ['password', 'sslpassword'];
+
+/**
+ * A store URL fit to print: a password in its user-info or in a `password=` or
+ * `sslpassword=` parameter is masked, also in a URL that does not parse (an error
+ * message echoes what was given). A `sqlite:` path is printed as it is.
+ */
 export function redactStoreUrl(url: string): string {
-  if (!/^postgres(ql)?:\/\//.test(url)) return url;
+  if (url.startsWith('sqlite:')) return url;
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.toString();
+    parsed = new URL(url);
   } catch {
-    return url;
+    return url
+      .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i, '$1:***@')
+      .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
   }
+  let masked = false;
+  if (parsed.password !== '') {
+    parsed.password = '***';
+    masked = true;
+  }
+  for (const name of SECRET_PARAMS) {
+    if (parsed.searchParams.has(name)) {
+      parsed.searchParams.set(name, '***');
+      masked = true;
+    }
+  }
+  return masked ? parsed.toString() : url;
 }
 
 /** A schema name Kiln accepts: it also names the NOTIFY channel (63 bytes at most). */
@@ -64,7 +83,10 @@ export function parsePostgresUrl(url: string): { url: string; schema: string; po
   try {
     parsed = new URL(url);
   } catch {
-    throw new KilnError('INVALID_STORE_URL', `store URL \`${url}\` is not a valid URL`);
+    throw new KilnError(
+      'INVALID_STORE_URL',
+      `store URL \`${redactStoreUrl(url)}\` is not a valid URL`,
+    );
   }
   const schema = parsed.searchParams.get('schema') ?? DEFAULT_PG_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) {

@@ -2,33 +2,70 @@ import { BlockList, isIP } from 'node:net';
 import { KilnError } from '../core/errors.ts';
 
 /**
- * Addresses a webhook may not reach unless private targets are allowed: loopback,
- * private networks, link-local (cloud metadata services live at 169.254.169.254), the
- * unspecified address, and carrier-grade NAT. An IPv4-mapped IPv6 address
- * (`::ffff:127.0.0.1`) is checked as the IPv4 address it maps (BlockList does).
+ * IPv4 networks a webhook may not reach unless private targets are allowed: this host,
+ * loopback, private networks, carrier-grade NAT, link-local (cloud metadata services
+ * live at 169.254.169.254), and the special-purpose ranges that are not the public
+ * internet (IANA's registry: protocol assignments, documentation, benchmarking,
+ * multicast, reserved and broadcast).
  */
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [
+const PRIVATE_V4: readonly (readonly [string, number])[] = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
   ['100.64.0.0', 10],
   ['127.0.0.0', 8],
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
   ['192.168.0.0', 16],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 3], // multicast 224/4, reserved 240/4 and broadcast
+];
+
+/**
+ * IPv6 networks refused: unspecified, loopback, discard, documentation, unique local,
+ * link-local, site-local, multicast, and local-use NAT64 (64:ff9b:1::/48, which
+ * translates to whatever the local gateway chooses).
+ */
+const PRIVATE_V6: readonly (readonly [string, number])[] = [
   ['::', 128],
   ['::1', 128],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['64:ff9b:1::', 48],
   ['fc00::', 7],
   ['fe80::', 10],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv6');
+  ['fec0::', 10],
+  ['ff00::', 8],
+];
+
+/** The two low 16-bit groups of an IPv6 address that embeds this IPv4 address. */
+function v4Groups(v4: string): string {
+  const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
+  return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
-/** Whether an IP address (v4 or v6, without brackets) is loopback, private or link-local. */
+/**
+ * Every refused IPv4 network is refused in the IPv6 forms that reach it: IPv4-mapped
+ * (`::ffff:10.0.0.1`: BlockList checks those as IPv4 itself), IPv4-compatible
+ * (`::10.0.0.1`), SIIT-translated (`::ffff:0:10.0.0.1`), NAT64's well-known prefix
+ * (`64:ff9b::10.0.0.1`, RFC 6052) and 6to4 (`2002:a00:1::`, RFC 3056). Public IPv4
+ * addresses in those forms stay allowed.
+ */
+const PRIVATE = new BlockList();
+for (const [net, prefix] of PRIVATE_V4) {
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+  const [hi, lo] = v4Groups(net).split(':') as [string, string];
+  PRIVATE.addSubnet(`::${hi}:${lo}`, 96 + prefix, 'ipv6');
+  PRIVATE.addSubnet(`::ffff:0:${hi}:${lo}`, 96 + prefix, 'ipv6');
+  PRIVATE.addSubnet(`64:ff9b::${hi}:${lo}`, 96 + prefix, 'ipv6');
+  PRIVATE.addSubnet(`2002:${hi}:${lo}::`, 16 + prefix, 'ipv6');
+}
+for (const [net, prefix] of PRIVATE_V6) PRIVATE.addSubnet(net, prefix, 'ipv6');
+
+/** Whether an IP address (v4 or v6, without brackets) is in a refused network (above). */
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;

@@ -43,6 +43,21 @@ const PRIVATE_URLS = [
   'http://0.0.0.0/hook',
   'http://[fd12:3456::1]/hook',
   'http://[fe80::1]/hook',
+  // Special-purpose IPv4: benchmarking, documentation, multicast, broadcast.
+  'http://198.18.0.1/hook',
+  'http://203.0.113.7/hook',
+  'http://239.1.2.3/hook',
+  'http://255.255.255.255/hook',
+  // Private IPv4 reached through IPv6: NAT64, 6to4, IPv4-compatible, SIIT.
+  'http://[64:ff9b::10.0.0.1]/hook',
+  'http://[64:ff9b::a9fe:a9fe]/latest/meta-data',
+  'http://[2002:7f00:1::]/hook',
+  'http://[::127.0.0.1]/hook',
+  'http://[::ffff:0:192.168.1.1]/hook',
+  // Site-local, multicast and local-use NAT64.
+  'http://[fec0::1]/hook',
+  'http://[ff02::1]/hook',
+  'http://[64:ff9b:1::a00:1]/hook',
 ];
 
 describe('webhook targets', () => {
@@ -65,6 +80,10 @@ describe('webhook targets', () => {
     expect(isPrivateAddress('8.8.8.8')).toBe(false);
     expect(isPrivateAddress('2606:4700::1111')).toBe(false);
     expect(isPrivateAddress('172.32.0.1')).toBe(false);
+    // Public IPv4 in its IPv6 forms stays allowed.
+    for (const a of ['64:ff9b::8.8.8.8', '2002:808:808::1', '::ffff:1.1.1.1', '198.20.0.1']) {
+      expect(isPrivateAddress(a), a).toBe(false);
+    }
   });
 
   it('a batch or template naming a private target is refused with INVALID_WEBHOOK and nothing is created', async () => {

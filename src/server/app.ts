@@ -40,6 +40,12 @@ export function createApp(deps: ServerDeps): OpenAPIHono {
   const metrics = createMetrics(deps);
   deps.closing?.addEventListener('abort', () => metrics.close(), { once: true });
 
+  // Every answer, error or not: a browser must never guess a type from a body (a job's
+  // result echoed in JSON, a log line) and run it as HTML or script.
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('x-content-type-options', 'nosniff');
+  });
   app.use('*', requestLog(deps.log));
   app.use('*', metrics.middleware);
   app.use('*', refuseForeignHosts(deps.token));

@@ -85,6 +85,7 @@ function answerClientError(_error: NodeJS.ErrnoException, socket: Duplex): void 
   const { body } = badRequest();
   socket.end(
     'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n' +
+      'x-content-type-options: nosniff\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

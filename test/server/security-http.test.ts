@@ -27,6 +27,7 @@ function expectBare(a: Answer, status: number, code: string): void {
   expect(a.text).not.toMatch(STACK_FRAME);
   expect(a.text).not.toContain(ROOT);
   expect(a.text).not.toMatch(/"stack"/);
+  expect(a.headers.get('x-content-type-options')).toBe('nosniff');
 }
 
 /** One raw request on a fresh socket; resolves with all the server sent once it closes. */
@@ -133,6 +134,7 @@ describe('error answers', () => {
     ] as const) {
       const received = await rawExchange(t.url, bytes);
       expect(received, what).toMatch(/^HTTP\/1\.1 400 /);
+      expect(received, what).toMatch(/\r\nx-content-type-options: nosniff\r\n/);
       const body = received.slice(received.indexOf('\r\n\r\n') + 4);
       expect(JSON.parse(body), what).toEqual({
         error: { code: 'INVALID_ARGUMENT', message: 'the request is not valid HTTP' },
@@ -140,6 +142,20 @@ describe('error answers', () => {
     }
     expect((await t.call('GET', '/healthz')).status).toBe(200);
     expect((await t.call('GET', '/api/jobs', undefined, auth)).status).toBe(200);
+  });
+
+  it('every answer says nosniff: JSON, the OpenAPI document, metrics and the event stream', async () => {
+    const t = await start({ token: TOKEN });
+    for (const path of ['/healthz', '/api/jobs', '/openapi.json', '/metrics']) {
+      const a = await t.call('GET', path, undefined, auth);
+      expect(a.status, path).toBe(200);
+      expect(a.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+    const stream = new AbortController();
+    const events = await fetch(`${t.url}/api/events`, { headers: auth, signal: stream.signal });
+    expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(events.headers.get('x-content-type-options')).toBe('nosniff');
+    stream.abort();
   });
 });
 

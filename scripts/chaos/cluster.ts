@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type Proc, spawnNode } from './processes.ts';
+import { type Proc, spawnNode } from '../shared/processes.ts';
 
 const KILN = fileURLToPath(new URL('../../bin/kiln.ts', import.meta.url));
 export const CHAOS_JOBS = fileURLToPath(new URL('./chaos-job.ts', import.meta.url));

@@ -12,6 +12,7 @@ import { type Job, Kiln } from '../../src/index.ts';
 import { DEFAULT_LEASE_MS } from '../../src/worker/worker.ts';
 import { newTestStore } from '../../test/support/stores.ts';
 import { commitOf } from '../shared/commit.ts';
+import { killAll, type Proc, spawnNode, stop } from '../shared/processes.ts';
 import { CHAOS_TYPE } from './chaos-job.ts';
 import {
   type AttemptRecord,
@@ -24,7 +25,6 @@ import { Cluster } from './cluster.ts';
 import { Driver, type KillRecord } from './driver.ts';
 import type { ChaosOptions } from './options.ts';
 import { makePlan } from './plan.ts';
-import { killAll, type Proc, spawnNode, stop } from './processes.ts';
 
 const OBSERVER = fileURLToPath(new URL('./observer.ts', import.meta.url));
 const ENQUEUER = fileURLToPath(new URL('./enqueuer.ts', import.meta.url));

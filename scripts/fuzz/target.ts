@@ -10,7 +10,7 @@ import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
 import { newTestStore, type TestStore } from '../../test/support/stores.ts';
 import { freePort, logEvent } from '../chaos/cluster.ts';
-import { type Proc, spawnNode, stop } from '../chaos/processes.ts';
+import { type Proc, spawnNode, stop } from '../shared/processes.ts';
 
 const KILN = fileURLToPath(new URL('../../bin/kiln.ts', import.meta.url));
 const START_TIMEOUT_MS = 60_000;

@@ -2,7 +2,7 @@
  * Ctrl-C (or SIGTERM) during a chaos or fuzz run: the children go first (so nothing
  * holds the store), then whatever the run registered to remove, then exit 130.
  */
-import { killAll } from '../chaos/processes.ts';
+import { killAll } from './processes.ts';
 
 export function stopOnSignals(name: string, cleanups: Set<() => Promise<void>>): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,9 +1,9 @@
 /**
- * The child processes of a chaos run. Every child is registered here the moment it is
- * spawned, and SIGKILLed when this process exits for any reason (a normal end, a failed
- * check, Ctrl-C, an uncaught error): a chaos run must never leave workers behind on a
+ * The child processes of a chaos or fuzz run. Every child is registered here the moment
+ * it is spawned, and SIGKILLed when this process exits for any reason (a normal end, a
+ * failed check, Ctrl-C, an uncaught error): a run must never leave workers behind on a
  * shared machine. Each child gets a PGAPPNAME of its own so its PostgreSQL backends can
- * be found in pg_stat_activity (the driver terminates them from there).
+ * be found in pg_stat_activity (the chaos driver terminates them from there).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';

@@ -92,7 +92,7 @@ async function timeTurns(store: Store): Promise<number[]> {
       settles: held.map((j) => ({
         kind: 'complete' as const,
         fence: { id: j.id, attempt: j.attempt, owner, row: j.row },
-        result: null,
+        resultJson: null,
       })),
       reaps: [],
       flushes: [],

@@ -19,11 +19,16 @@ export interface JobContext<Params = unknown> {
   readonly checkpoint: unknown;
   /**
    * Report progress, 0..1. Cheap enough to call tens of thousands of times a second:
-   * coalesced in memory and written in batches. A value below the last is ignored.
+   * coalesced in memory and written in batches. A value below the last is ignored. A
+   * NUL character in the message is stored as U+FFFD (PostgreSQL cannot hold it).
    */
   progress(fraction: number, message?: string): void;
-  /** Say the handler is alive; `details` becomes the checkpoint the next attempt gets. */
+  /**
+   * Say the handler is alive; `details` becomes the checkpoint the next attempt gets.
+   * Throws INVALID_ARGUMENT when JSON cannot hold `details` (a BigInt, a cycle).
+   */
   heartbeat(details?: unknown): void;
+  /** Never throws: fields JSON cannot hold are logged as `{ unserializable: why }`. */
   log(message: string, fields?: Record<string, unknown>): void;
   log(
     level: 'debug' | 'info' | 'warn' | 'error',
@@ -55,6 +60,7 @@ export type Isolation = 'inline' | 'process';
 export interface JobOptions<S extends StandardSchemaV1, R> {
   type: string;
   params: S;
+  /** Its result is stored as JSON; one JSON cannot hold fails the attempt (INVALID_RESULT). */
   run: (ctx: JobContext<StandardSchemaV1.InferOutput<S>>) => Promise<R> | R;
   retry?: RetryPolicy;
   /** Bounds one attempt; the signal fires, then the attempt fails with TIMEOUT. */

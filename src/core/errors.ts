@@ -50,6 +50,10 @@ export const ERROR_CATALOGUE = {
   },
   LEASE_EXPIRED: { status: 500, summary: "the attempt's lease expired (worker crashed or hung)" },
   HANDLER_FAILED: { status: 500, summary: 'the handler threw' },
+  INVALID_RESULT: {
+    status: 500,
+    summary: 'the handler returned a value JSON cannot hold (a BigInt, a cycle)',
+  },
   CHILD_PROCESS_EXITED: {
     status: 500,
     summary: 'the isolated handler process exited before finishing',

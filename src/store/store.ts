@@ -327,7 +327,8 @@ export interface ExpiredAttempt extends Fence {
 }
 
 export type Settle =
-  | { kind: 'complete'; fence: Fence; result: unknown }
+  /** `resultJson`: the result as JSON text, null for none (worker/storable.ts). */
+  | { kind: 'complete'; fence: Fence; resultJson: string | null }
   | { kind: 'reschedule'; fence: Fence; error: StoredError; delayMs: number }
   | { kind: 'fail'; fence: Fence; error: StoredError }
   /** Shutdown: back to pending now, and the attempt does not count against the budget. */
@@ -342,8 +343,8 @@ export interface ProgressFlush {
   progress?: number;
   message?: string | null;
   heartbeat?: boolean;
-  /** Checkpoint details from the last heartbeat that gave some. */
-  checkpoint?: { value: unknown };
+  /** Checkpoint details from the last heartbeat that gave some, as JSON text. */
+  checkpointJson?: string;
   usage?: { tokens: number; costUsd: number };
   logs?: NewLog[];
 }
@@ -352,7 +353,8 @@ export interface NewLog {
   atMs: number;
   level: LogEntry['level'];
   message: string;
-  fields: Record<string, unknown> | null;
+  /** The log call's fields as JSON text, null for none. */
+  fieldsJson: string | null;
 }
 
 export interface ClaimRequest {

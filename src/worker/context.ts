@@ -89,7 +89,7 @@ class InlineContext {
     const attempt = this.#attempt;
     this.#log ??= (...args) => {
       const { level, message, fields } = parseLogArgs(args);
-      attempt.buffer.log({ atMs: Date.now(), level, message, fields });
+      attempt.buffer.log(Date.now(), level, message, fields);
       attempt.touched();
     };
     return this.#log;

@@ -2,6 +2,7 @@ import { backoffDelayMs, DEFAULT_BACKOFF } from '../core/backoff.ts';
 import type { AnyJobDefinition } from '../core/define-job.ts';
 import { coerceError, KilnError, NonRetryableError, type StoredError } from '../core/errors.ts';
 import type { Fence, Settle, StalledSettle } from '../store/store.ts';
+import { jsonText } from './storable.ts';
 
 /** How an attempt ended, before it is turned into one store call. */
 export type Outcome =
@@ -35,7 +36,18 @@ export function decide(
   random: () => number = Math.random,
 ): Settle {
   if ('released' in outcome) return { kind: 'release', fence };
-  if (outcome.ok) return { kind: 'complete', fence, result: outcome.result };
+  if (outcome.ok) {
+    let resultJson: string | null;
+    try {
+      resultJson =
+        outcome.result === undefined
+          ? null
+          : jsonText(outcome.result, 'the result', 'INVALID_RESULT');
+    } catch (error) {
+      return decideFailure(fence, maxAttempts, definition, { error }, random);
+    }
+    return { kind: 'complete', fence, resultJson };
+  }
   return decideFailure(fence, maxAttempts, definition, outcome, random);
 }
 

@@ -1,5 +1,7 @@
 import { KilnError } from '../core/errors.ts';
+import type { LogEntry } from '../core/model.ts';
 import type { Fence, NewLog, ProgressFlush } from '../store/store.ts';
+import { jsonText, logFieldsText, storableText } from './storable.ts';
 
 const MAX_LOG_MESSAGE = 8_192;
 
@@ -15,7 +17,7 @@ export class ProgressBuffer {
   private progress: number | undefined;
   private message: string | null | undefined;
   private heartbeat = false;
-  private checkpoint: { value: unknown } | undefined;
+  private checkpointJson: string | undefined;
   private tokens = 0;
   private costUsd = 0;
   /** Made on the first log line: most attempts log nothing. */
@@ -33,14 +35,16 @@ export class ProgressBuffer {
     if (fraction < this.high) return false;
     this.high = fraction;
     this.progress = fraction;
-    if (message !== undefined) this.message = String(message).slice(0, MAX_LOG_MESSAGE);
+    if (message !== undefined)
+      this.message = storableText(String(message).slice(0, MAX_LOG_MESSAGE));
     this.dirty = true;
     return true;
   }
 
+  /** Throws INVALID_ARGUMENT, changing nothing, when JSON cannot hold the details. */
   beat(details: unknown, hasDetails: boolean): void {
+    if (hasDetails) this.checkpointJson = jsonText(details, 'heartbeat details');
     this.heartbeat = true;
-    if (hasDetails) this.checkpoint = { value: details };
     this.dirty = true;
   }
 
@@ -62,11 +66,11 @@ export class ProgressBuffer {
     this.dirty = true;
   }
 
-  log(entry: NewLog): void {
-    if (entry.message.length > MAX_LOG_MESSAGE)
-      entry.message = `${entry.message.slice(0, MAX_LOG_MESSAGE)}…`;
+  log(atMs: number, level: LogEntry['level'], message: string, fields: unknown): void {
+    const text =
+      message.length > MAX_LOG_MESSAGE ? `${message.slice(0, MAX_LOG_MESSAGE)}…` : message;
     this.logs ??= [];
-    this.logs.push(entry);
+    this.logs.push({ atMs, level, message: storableText(text), fieldsJson: logFieldsText(fields) });
     this.dirty = true;
   }
 
@@ -77,14 +81,14 @@ export class ProgressBuffer {
     if (this.progress !== undefined) flush.progress = this.progress;
     if (this.message !== undefined) flush.message = this.message;
     if (this.heartbeat) flush.heartbeat = true;
-    if (this.checkpoint) flush.checkpoint = this.checkpoint;
+    if (this.checkpointJson !== undefined) flush.checkpointJson = this.checkpointJson;
     if (this.tokens !== 0 || this.costUsd !== 0)
       flush.usage = { tokens: this.tokens, costUsd: this.costUsd };
     if (this.logs) flush.logs = this.logs;
     this.progress = undefined;
     this.message = undefined;
     this.heartbeat = false;
-    this.checkpoint = undefined;
+    this.checkpointJson = undefined;
     this.tokens = 0;
     this.costUsd = 0;
     this.logs = undefined;
@@ -107,8 +111,8 @@ export function mergeFlushes(older: ProgressFlush, newer: ProgressFlush): Progre
   const message = newer.message !== undefined ? newer.message : older.message;
   if (message !== undefined) merged.message = message;
   if (older.heartbeat || newer.heartbeat) merged.heartbeat = true;
-  const checkpoint = newer.checkpoint ?? older.checkpoint;
-  if (checkpoint) merged.checkpoint = checkpoint;
+  const checkpointJson = newer.checkpointJson ?? older.checkpointJson;
+  if (checkpointJson !== undefined) merged.checkpointJson = checkpointJson;
   if (older.usage || newer.usage) {
     merged.usage = {
       tokens: (older.usage?.tokens ?? 0) + (newer.usage?.tokens ?? 0),

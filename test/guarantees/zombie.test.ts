@@ -92,12 +92,12 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
     progress: 0.9,
     message: 'zombie',
     heartbeat: true,
-    checkpoint: { value: { zombie: true } },
+    checkpointJson: JSON.stringify({ zombie: true }),
     usage: { tokens: 99, costUsd: 9 },
-    logs: [{ atMs: Date.now(), level: 'warn' as const, message: 'zombie log', fields: null }],
+    logs: [{ atMs: Date.now(), level: 'warn' as const, message: 'zombie log', fieldsJson: null }],
   };
   const zombieSettles: Settle[] = [
-    { kind: 'complete', fence: a, result: 'zombie result' },
+    { kind: 'complete', fence: a, resultJson: JSON.stringify('zombie result') },
     { kind: 'fail', fence: a, error },
     { kind: 'reschedule', fence: a, error, delayMs: 0 },
     { kind: 'release', fence: a },
@@ -128,7 +128,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   );
   expect(await s.writeArtifact(b, 'a.txt', Buffer.from('B'), null)).toBe(true);
   const done = await s.turn(
-    turnInput({ settles: [{ kind: 'complete', fence: b, result: 'B result' }] }),
+    turnInput({ settles: [{ kind: 'complete', fence: b, resultJson: JSON.stringify('B result') }] }),
   );
   expect(done.settled).toEqual([true]);
   const completed = (await kiln.jobs.get(job.id))!;
@@ -336,14 +336,14 @@ test('store contract: a turn completing many jobs at once refuses exactly the fe
   const complete = (c: (typeof claimed)[number], attempt = c.attempt): Settle => ({
     kind: 'complete',
     fence: { id: c.id, attempt, owner: 'owner-A', row: c.row },
-    result: { done: c.id },
+    resultJson: JSON.stringify({ done: c.id }),
   });
   // Progress first: one flush per attempt, written in batches, two of them refused.
   const flushes = claimed.map((c, i) => ({
     fence: { id: c.id, attempt: i === 5 ? c.attempt + 1 : c.attempt, owner: 'owner-A', row: c.row },
     progress: 0.5,
     message: `half of ${i}`,
-    logs: [{ atMs: 1, level: 'info' as const, message: `log ${i}`, fields: null }],
+    logs: [{ atMs: 1, level: 'info' as const, message: `log ${i}`, fieldsJson: null }],
   }));
   const flushed = await s.turn(turnInput({ flushes }));
   expect(flushed.lostFences.map((f) => f.id).sort()).toEqual(

@@ -49,3 +49,53 @@ export const richIsolatedJob = defineJob({
   module: import.meta.url,
   run: useContext,
 });
+
+/** What `unstorable` hands over: a value JSON cannot hold, or text with a NUL in it. */
+export const unstorableParams = z.object({
+  what: z.enum(['result-bigint', 'result-cycle', 'log-fields', 'heartbeat', 'nul-text']),
+});
+
+function cycle(): Record<string, unknown> {
+  const o: Record<string, unknown> = { a: 1 };
+  o.self = o;
+  return o;
+}
+
+async function handOverUnstorable(ctx: JobContext<z.output<typeof unstorableParams>>) {
+  switch (ctx.params.what) {
+    case 'result-bigint':
+      return { n: 10n } as unknown as object;
+    case 'result-cycle':
+      return cycle();
+    case 'log-fields':
+      ctx.log('cyclic fields', cycle());
+      return { logged: true };
+    case 'heartbeat':
+      try {
+        ctx.heartbeat(cycle());
+        return { refused: null };
+      } catch (error) {
+        return { refused: (error as { code?: string }).code ?? String(error) };
+      }
+    case 'nul-text':
+      ctx.progress(0.5, 'half\u0000way');
+      ctx.log('a NUL: \u0000', { s: '\u0000' });
+      return { s: 'result \u0000' };
+  }
+}
+
+export const unstorableJob = defineJob({
+  type: 'unstorable',
+  params: unstorableParams,
+  retry: { attempts: 1 },
+  run: handOverUnstorable,
+});
+
+export const unstorableIsolatedJob = defineJob({
+  type: 'unstorable-isolated',
+  params: unstorableParams,
+  retry: { attempts: 1 },
+  isolation: 'process',
+  module: import.meta.url,
+  run: handOverUnstorable,
+});

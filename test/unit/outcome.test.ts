@@ -26,8 +26,26 @@ describe('decide', () => {
     expect(decide(fence(1), 3, def, { ok: true, result: { n: 1 } })).toEqual({
       kind: 'complete',
       fence: fence(1),
-      result: { n: 1 },
+      resultJson: '{"n":1}',
     });
+    expect(decide(fence(1), 3, def, { ok: true, result: undefined })).toMatchObject({
+      resultJson: null,
+    });
+  });
+
+  test('a result JSON cannot hold fails the attempt as INVALID_RESULT, retried like a throw', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const result of [{ n: 10n }, cycle]) {
+      expect(decide(fence(1), 3, def, { ok: true, result })).toMatchObject({
+        kind: 'reschedule',
+        error: { code: 'INVALID_RESULT', message: expect.stringMatching(/^the result must be/) },
+      });
+      expect(decide(fence(3), 3, def, { ok: true, result })).toMatchObject({
+        kind: 'fail',
+        error: { code: 'INVALID_RESULT' },
+      });
+    }
   });
 
   test('a failure with attempts left reschedules with the backoff of that attempt', () => {

@@ -63,16 +63,17 @@ describe('ProgressBuffer', () => {
     b.spend(10, 0.5);
     b.spend(2.4, undefined);
     b.spend(undefined, 0.25);
-    b.log({ atMs: 1, level: 'info', message: 'one', fields: null });
+    b.log(1, 'info', 'one', null);
     b.beat({ done: 1 }, true);
-    b.log({ atMs: 2, level: 'warn', message: 'two', fields: { x: 1 } });
+    b.log(2, 'warn', 'two', { x: 1 });
     b.beat({ done: 2 }, true);
     b.beat(undefined, false);
     const flush = b.take(fence)!;
     expect(flush.usage).toEqual({ tokens: 12, costUsd: 0.75 });
     expect(flush.logs!.map((l) => l.message)).toEqual(['one', 'two']);
     expect(flush.heartbeat).toBe(true);
-    expect(flush.checkpoint).toEqual({ value: { done: 2 } });
+    expect(flush.checkpointJson).toBe('{"done":2}');
+    expect(flush.logs!.map((l) => l.fieldsJson)).toEqual([null, '{"x":1}']);
     expect(flush.progress).toBeUndefined();
   });
 
@@ -81,14 +82,14 @@ describe('ProgressBuffer', () => {
     b.beat(undefined, false);
     expect(b.take(fence)).toEqual({ fence, heartbeat: true });
     b.beat(undefined, true);
-    expect(b.take(fence)).toEqual({ fence, heartbeat: true, checkpoint: { value: undefined } });
+    expect(b.take(fence)).toEqual({ fence, heartbeat: true, checkpointJson: 'null' });
   });
 
   test('take() resets everything but the high-water mark', () => {
     const b = new ProgressBuffer();
     b.report(0.7, 'x');
     b.spend(5, 1);
-    b.log({ atMs: 1, level: 'info', message: 'm', fields: null });
+    b.log(1, 'info', 'm', null);
     b.beat({ c: 1 }, true);
     expect(b.take(fence)).toBeDefined();
     expect(b.dirty).toBe(false);
@@ -107,9 +108,36 @@ describe('ProgressBuffer', () => {
     expect(codeOf(() => b.spend(tokens, cost))).toBe('INVALID_ARGUMENT');
   });
 
+  test('heartbeat details JSON cannot hold are refused, changing nothing; log fields never throw', () => {
+    const b = new ProgressBuffer();
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    b.beat({ done: 1 }, true);
+    expect(codeOf(() => b.beat({ n: 1n }, true))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.beat(cycle, true))).toBe('INVALID_ARGUMENT');
+    b.log(1, 'info', 'cyclic', cycle);
+    b.log(2, 'info', 'big', { n: 1n });
+    const flush = b.take(fence)!;
+    expect(flush.checkpointJson).toBe('{"done":1}');
+    expect(flush.logs!.map((l) => JSON.parse(l.fieldsJson!))).toEqual([
+      { unserializable: expect.stringMatching(/circular/) },
+      { unserializable: expect.stringMatching(/BigInt/) },
+    ]);
+  });
+
+  test('a NUL in a progress message or a log message is stored as U+FFFD', () => {
+    const b = new ProgressBuffer();
+    b.report(0.5, 'a\u0000b');
+    b.log(1, 'info', 'x\u0000y', { s: 'in fields, JSON escapes it: \u0000' });
+    const flush = b.take(fence)!;
+    expect(flush.message).toBe('a\uFFFDb');
+    expect(flush.logs![0]!.message).toBe('x\uFFFDy');
+    expect(flush.logs![0]!.fieldsJson).toContain('\\u0000');
+  });
+
   test('very long log messages are truncated', () => {
     const b = new ProgressBuffer();
-    b.log({ atMs: 1, level: 'info', message: 'x'.repeat(20_000), fields: null });
+    b.log(1, 'info', 'x'.repeat(20_000), null);
     const message = b.take(fence)!.logs![0]!.message;
     expect(message.length).toBeLessThan(9_000);
     expect(message.endsWith('…')).toBe(true);
@@ -117,14 +145,14 @@ describe('ProgressBuffer', () => {
 });
 
 describe('mergeFlushes', () => {
-  const log = (message: string) => ({ atMs: 1, level: 'info' as const, message, fields: null });
+  const log = (message: string) => ({ atMs: 1, level: 'info' as const, message, fieldsJson: null });
 
   test('does what the older then the newer flush would: newest report, summed usage, logs in order', () => {
     const older = {
       fence,
       progress: 0.8,
       message: 'step 4/5',
-      checkpoint: { value: 4 },
+      checkpointJson: '4',
       usage: { tokens: 1, costUsd: 0.5 },
       logs: [log('a')],
     };
@@ -134,7 +162,7 @@ describe('mergeFlushes', () => {
       progress: 1,
       message: 'step 5/5',
       heartbeat: true,
-      checkpoint: { value: 4 },
+      checkpointJson: '4',
       usage: { tokens: 1, costUsd: 0.5 },
       logs: [log('a'), log('b')],
     });

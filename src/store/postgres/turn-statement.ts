@@ -135,8 +135,8 @@ function reportColumns(f: ProgressFlush | undefined): PgValue[] {
   return [
     f?.message !== undefined,
     f?.message ?? null,
-    f?.checkpoint !== undefined,
-    f?.checkpoint ? JSON.stringify(f.checkpoint.value ?? null) : null,
+    f?.checkpointJson !== undefined,
+    f?.checkpointJson ?? null,
     Math.round(f?.usage?.tokens ?? 0),
     f?.usage?.costUsd ?? 0,
   ];
@@ -176,7 +176,7 @@ export async function turnInOneStatement(
       s.fence.row,
       s.fence.attempt,
       s.fence.owner,
-      s.result === undefined ? null : JSON.stringify(s.result),
+      s.resultJson,
       ...reportColumns(folded.get(key(s.fence))),
     ]);
   }
@@ -190,7 +190,7 @@ export async function turnInOneStatement(
         Math.round(l.atMs),
         l.level,
         l.message,
-        l.fields ? JSON.stringify(l.fields) : null,
+        l.fieldsJson,
       ]);
     }
   };

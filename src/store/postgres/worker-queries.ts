@@ -54,7 +54,7 @@ async function complete(tx: PgTx, items: Completion[]): Promise<boolean[]> {
     [
       tx.nowMs,
       ...fenceColumns(items),
-      items.map((s) => (s.result === undefined ? null : JSON.stringify(s.result))),
+      items.map((s) => s.resultJson),
     ],
   );
   return heldOf(items, r.rows);
@@ -138,8 +138,8 @@ async function applyFlushes(tx: PgTx, flushes: ProgressFlush[]): Promise<Fence[]
     flushes.map((f) => f.progress ?? null),
     flushes.map((f) => f.message !== undefined),
     flushes.map((f) => f.message ?? null),
-    flushes.map((f) => f.checkpoint !== undefined),
-    flushes.map((f) => (f.checkpoint ? JSON.stringify(f.checkpoint.value ?? null) : null)),
+    flushes.map((f) => f.checkpointJson !== undefined),
+    flushes.map((f) => f.checkpointJson ?? null),
     flushes.map((f) => Math.round(f.usage?.tokens ?? 0)),
     flushes.map((f) => f.usage?.costUsd ?? 0),
   ]);
@@ -160,7 +160,7 @@ async function applyFlushes(tx: PgTx, flushes: ProgressFlush[]): Promise<Fence[]
         logs.map((x) => Math.round(x.l.atMs)),
         logs.map((x) => x.l.level),
         logs.map((x) => x.l.message),
-        logs.map((x) => (x.l.fields ? JSON.stringify(x.l.fields) : null)),
+        logs.map((x) => x.l.fieldsJson),
       ],
     );
   }

@@ -223,11 +223,7 @@ const COMPLETION: BatchShape<Completion> = {
       updated_seq = ?2
     FROM (VALUES ${valuesRows(size, 3)}) AS v WHERE ${BATCH_FENCE}`,
   row: (s, params) => {
-    params.push(
-      s.fence.row,
-      s.fence.attempt,
-      s.result === undefined ? null : JSON.stringify(s.result),
-    );
+    params.push(s.fence.row, s.fence.attempt, s.resultJson);
   },
   stampedState: 'completed',
   texts: new Map(),
@@ -272,8 +268,8 @@ function flushRow(f: ProgressFlush, params: SQLInputValue[]): void {
     f.progress ?? null,
     f.message === undefined ? 0 : 1,
     f.message ?? null,
-    f.checkpoint ? 1 : 0,
-    f.checkpoint ? JSON.stringify(f.checkpoint.value ?? null) : null,
+    f.checkpointJson === undefined ? 0 : 1,
+    f.checkpointJson ?? null,
     f.usage?.tokens ?? 0,
     f.usage?.costUsd ?? 0,
   );
@@ -310,7 +306,7 @@ function insertLogs(c: SqliteConnection, f: ProgressFlush): void {
       l.atMs,
       l.level,
       l.message,
-      l.fields ? JSON.stringify(l.fields) : null,
+      l.fieldsJson,
     );
   }
 }

@@ -8,6 +8,7 @@ import { coerceError, KilnError } from '../../core/errors.ts';
 import type { ArtifactInfo } from '../../core/model.ts';
 import { parseLogArgs, toBytes } from '../context.ts';
 import { isNonRetryable } from '../outcome.ts';
+import { jsonText } from '../storable.ts';
 import type { FromChild, ToChild } from './protocol.ts';
 
 const controller = new AbortController();
@@ -78,6 +79,8 @@ async function run(start: Extract<ToChild, { t: 'start' }>): Promise<void> {
         );
       },
       heartbeat(...args: unknown[]) {
+        // Refused here, in the handler, as the inline runner refuses it (progress-buffer.ts).
+        if (args.length > 0) jsonText(args[0], 'heartbeat details');
         send({ t: 'heartbeat', details: args[0], hasDetails: args.length > 0 });
       },
       log(...args: unknown[]) {

@@ -70,10 +70,15 @@ export function runInProcess(
           }
           return;
         case 'heartbeat':
-          buffer.beat(m.details, m.hasDetails);
-          return attempt.touched();
+          try {
+            buffer.beat(m.details, m.hasDetails);
+            attempt.touched();
+          } catch {
+            // The child checked that JSON holds the details; ignore any that it cannot.
+          }
+          return;
         case 'log':
-          buffer.log({ atMs: Date.now(), level: m.level, message: m.message, fields: m.fields });
+          buffer.log(Date.now(), m.level, m.message, m.fields);
           return attempt.touched();
         case 'usage':
           try {

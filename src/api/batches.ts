@@ -1,4 +1,4 @@
-import { expectString } from '../core/arguments.ts';
+import { expectString, expectText } from '../core/arguments.ts';
 import type { AnyJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { expandGrid, type Grid } from '../core/grid.ts';
@@ -133,11 +133,14 @@ export function batchesApi(
         'a batch needs a non-empty `jobs` list or a `template`',
       );
     }
-    const jobs = input.jobs.map((j) => ({
-      type: j.type,
-      params: j.params,
-      options: clean({ ...base, name: j.name, priority: j.priority ?? input.priority }),
-    }));
+    const jobs = input.jobs.map((j, n) => {
+      checkOptionNames(`batches.create jobs[${n}]`, j, ['type', 'params', 'name', 'priority']);
+      return {
+        type: j.type,
+        params: j.params,
+        options: clean({ ...base, name: j.name, priority: j.priority ?? input.priority }),
+      };
+    });
     return { jobs, template: null, name: input.name, webhook: null };
   };
   return {
@@ -152,7 +155,7 @@ export function batchesApi(
       const rows = await types.newJobs(jobs, batchId, Date.now());
       await store.insertJobs(rows, {
         id: batchId,
-        name: name ?? `batch ${batchId.slice(0, 8)}`,
+        name: name == null ? `batch ${batchId.slice(0, 8)}` : expectText('name', name, 200),
         template,
         metadata: input.metadata ?? null,
         // A template's webhook was checked when it was saved.

@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { expectText } from '../core/arguments.ts';
 import { type AnyJobDefinition, isJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -80,17 +81,15 @@ export class JobTypes {
     }
     const runAtMs = options.runAt === undefined ? nowMs : new Date(options.runAt).getTime();
     if (Number.isNaN(runAtMs)) throw new KilnError('INVALID_ARGUMENT', 'runAt is not a valid time');
-    const key = options.idempotencyKey ?? null;
-    if (key !== null && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
-      throw new KilnError(
-        'INVALID_ARGUMENT',
-        'idempotencyKey must be a string of 1-255 characters',
-      );
-    }
+    const key =
+      options.idempotencyKey == null
+        ? null
+        : expectText('idempotencyKey', options.idempotencyKey, 255);
+    const name = options.name == null ? null : expectText('name', options.name, 200);
     const build = (valid: unknown): NewJob => ({
       id: newId(nowMs),
       type: def.type,
-      name: options.name ?? null,
+      name,
       params: valid,
       batchId,
       idempotencyKey: key,

@@ -12,6 +12,25 @@ export function expectString(name: string, value: unknown): string {
   return value;
 }
 
+/**
+ * A name or key to store: a string of 1-`max` characters without a NUL, which
+ * PostgreSQL cannot hold in text; refused on every store, so that a database that
+ * starts on SQLite can always be copied to PostgreSQL.
+ */
+export function expectText(name: string, value: unknown, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    const got = typeof value === 'string' ? `${value.length} characters` : describe(value);
+    throw new KilnError(
+      'INVALID_ARGUMENT',
+      `${name} must be a string of 1-${max} characters, got ${got}`,
+    );
+  }
+  if (value.includes('\0')) {
+    throw new KilnError('INVALID_ARGUMENT', `${name} must not hold a NUL character (U+0000)`);
+  }
+  return value;
+}
+
 export function expectStates(value: unknown): JobState | JobState[] {
   const states = Array.isArray(value) ? value : [value];
   for (const s of states) {

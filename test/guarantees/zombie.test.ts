@@ -128,7 +128,9 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   );
   expect(await s.writeArtifact(b, 'a.txt', Buffer.from('B'), null)).toBe(true);
   const done = await s.turn(
-    turnInput({ settles: [{ kind: 'complete', fence: b, resultJson: JSON.stringify('B result') }] }),
+    turnInput({
+      settles: [{ kind: 'complete', fence: b, resultJson: JSON.stringify('B result') }],
+    }),
   );
   expect(done.settled).toEqual([true]);
   const completed = (await kiln.jobs.get(job.id))!;

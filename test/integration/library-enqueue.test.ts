@@ -71,6 +71,39 @@ describe('enqueue', () => {
     expect(await countJobs(kiln)).toBe(0);
   });
 
+  test('a name or key that is not 1-200 (key: 1-255) characters or holds a NUL is refused on every store, and nothing is stored', async () => {
+    const { kiln } = await openKiln({ jobs: testJobs });
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ name: 'a\u0000b' }, /^name must not hold a NUL/],
+      [{ name: '' }, /^name must be a string of 1-200 characters, got 0 characters/],
+      [{ name: 'x'.repeat(201) }, /got 201 characters$/],
+      [{ name: 7 }, /got number$/],
+      [{ idempotencyKey: 'k\u0000' }, /^idempotencyKey must not hold a NUL/],
+      [{ idempotencyKey: 'k'.repeat(256) }, /^idempotencyKey must be a string of 1-255/],
+    ];
+    for (const [options, message] of bad) {
+      const error = await rejection(kiln.enqueue(testJob, {}, options));
+      expect(error.code, JSON.stringify(options)).toBe('INVALID_ARGUMENT');
+      expect(error.message).toMatch(message);
+      // A batch's jobs take no idempotency key: that is an unknown option there.
+      const batch = await rejection(
+        kiln.batches.create({ jobs: [{ type: 'test', params: {}, ...options }] }),
+      );
+      expect(batch.code, JSON.stringify(options)).toBe(
+        'name' in options ? 'INVALID_ARGUMENT' : 'UNKNOWN_OPTION',
+      );
+    }
+    const named = await rejection(
+      kiln.batches.create({ name: 'b\u0000', jobs: [{ type: 'test', params: {} }] }),
+    );
+    expect(named.message).toMatch(/^name must not hold a NUL/);
+    expect(await countJobs(kiln)).toBe(0);
+    expect((await kiln.batches.list()).items).toEqual([]);
+    // A NUL in params is stored: JSON escapes it.
+    const job = await kiln.enqueue(testJob, { value: 'v\u0000' }, { name: 'ok' });
+    expect((await kiln.jobs.get(job.id))?.params).toMatchObject({ value: 'v\u0000' });
+  });
+
   test('a job definition passed directly is registered on the fly', async () => {
     const { kiln } = await openKiln();
     const adhoc = defineJob({ type: 'adhoc', params: z.object({ x: z.number() }), run: () => 1 });

@@ -176,7 +176,9 @@ export async function orphan(kiln: Kiln, n: number, expire = true): Promise<stri
     heartbeat: true,
     checkpointJson: JSON.stringify({ done: 1 }),
     usage: { tokens: 7, costUsd: 0.5 },
-    logs: [{ atMs: Date.now(), level: 'info' as const, message: 'before the crash', fieldsJson: null }],
+    logs: [
+      { atMs: Date.now(), level: 'info' as const, message: 'before the crash', fieldsJson: null },
+    ],
   };
   const { lostFences } = await kiln.store.turn({
     settles: [],

@@ -51,11 +51,7 @@ async function complete(tx: PgTx, items: Completion[]): Promise<boolean[]> {
      FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) AS v(rid, attempt, owner, result)
      WHERE ${FENCE} AND jobs.${LIVE}
      RETURNING jobs.rid, jobs.attempt`,
-    [
-      tx.nowMs,
-      ...fenceColumns(items),
-      items.map((s) => s.resultJson),
-    ],
+    [tx.nowMs, ...fenceColumns(items), items.map((s) => s.resultJson)],
   );
   return heldOf(items, r.rows);
 }

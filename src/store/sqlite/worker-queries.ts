@@ -300,14 +300,7 @@ const INSERT_LOG =
 function insertLogs(c: SqliteConnection, f: ProgressFlush): void {
   const insert = c.stmt(INSERT_LOG);
   for (const l of f.logs ?? []) {
-    insert.run(
-      f.fence.id,
-      f.fence.attempt,
-      l.atMs,
-      l.level,
-      l.message,
-      l.fieldsJson,
-    );
+    insert.run(f.fence.id, f.fence.attempt, l.atMs, l.level, l.message, l.fieldsJson);
   }
 }
 

@@ -1,7 +1,8 @@
 import { KilnError } from '../core/errors.ts';
 import type { LogEntry } from '../core/model.ts';
+import { storableText } from '../core/text.ts';
 import type { Fence, NewLog, ProgressFlush } from '../store/store.ts';
-import { jsonText, logFieldsText, storableText } from './storable.ts';
+import { jsonText, logFieldsText } from './storable.ts';
 
 const MAX_LOG_MESSAGE = 8_192;
 

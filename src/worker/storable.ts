@@ -35,8 +35,3 @@ export function logFieldsText(fields: unknown): string | null {
     return JSON.stringify({ unserializable: (error as Error).message.split('\n')[0] });
   }
 }
-
-/** A message as the store holds it: a NUL character becomes U+FFFD, on every store. */
-export function storableText(text: string): string {
-  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
-}

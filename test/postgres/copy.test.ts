@@ -6,6 +6,7 @@
  * jobs, a non-empty target), an interrupted copy, a source that changes during the
  * copy, and the command itself as a child process.
  */
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
@@ -227,4 +228,34 @@ test('copyStore refuses what it cannot do, before writing anything', async () =>
   const error = await rejection(copyStore('sqlite:/nonexistent/kiln.db', to.url, { chunkSize: 0 }));
   expect(error).toBeInstanceOf(KilnError);
   expect(error.code).toBe('INVALID_ARGUMENT');
+});
+
+test('a NUL in the text of an older SQLite database is copied to PostgreSQL as U+FFFD', async () => {
+  const from = store('sqlite');
+  const to = store('postgres');
+  const kiln = await open(from.url);
+  const job = await kiln.enqueue(recordJob, { n: 1 }, { name: 'named' });
+  // As a SQLite database written before NUL was refused (names, keys) or replaced (a
+  // handler's messages) holds them.
+  const db = new DatabaseSync(from.path, { timeout: 5_000 });
+  db.prepare(
+    "UPDATE jobs SET name = 'a' || char(0) || 'b', idempotency_key = 'k' || char(0), progress_message = 'm' || char(0) WHERE id = ?",
+  ).run(job.id);
+  db.prepare(
+    "INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields) VALUES (?, 1, 1, 'info', 'log' || char(0), NULL)",
+  ).run(job.id);
+  db.close();
+  const stored = (await kiln.jobs.get(job.id))!;
+  expect(stored.name).toBe('a\u0000b');
+  await kiln.close();
+  const result = await copyStore(from.url, to.url);
+  expect(result.copied.jobs).toBe(1);
+  const copied = await open(to.url);
+  expect(await copied.jobs.get(job.id)).toMatchObject({
+    name: 'a\uFFFDb',
+    idempotencyKey: 'k\uFFFD',
+    progressMessage: 'm\uFFFD',
+    params: stored.params,
+  });
+  expect((await copied.jobs.logs(job.id)).map((l) => l.message)).toEqual(['log\uFFFD']);
 });

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { storableText } from '../../core/text.ts';
 import {
   ARTIFACT_DUMP_COLUMNS,
   type ArtifactDump,
@@ -110,12 +111,21 @@ function unnest<C extends string>(
   return `unnest(${arrays}) AS t(${list(columns)})`;
 }
 
-/** The rows as one array per column, in the order of `columns`. */
+/**
+ * The rows as one array per column, in the order of `columns`. A NUL in text (which a
+ * SQLite database written before Kiln refused or replaced it may hold) becomes U+FFFD:
+ * PostgreSQL cannot hold it, and a copy that failed on it could not move the history.
+ */
 function columnsOf<C extends string>(
   columns: readonly C[],
   rows: Record<C, DumpValue>[],
 ): DumpValue[][] {
-  return columns.map((c) => rows.map((r) => r[c]));
+  return columns.map((c) =>
+    rows.map((r) => {
+      const v = r[c];
+      return typeof v === 'string' ? storableText(v) : v;
+    }),
+  );
 }
 
 const JOB_ROW_COLUMNS = JOB_DUMP_COLUMNS.filter((c) => c !== 'params');

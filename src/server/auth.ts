@@ -16,7 +16,9 @@ import { SESSION_COOKIE, sessionValue } from './session/cookie.ts';
 /** Paths anyone may reach: a liveness probe has no token; the login is how one gives it. */
 const OPEN_PATHS = new Set(['/healthz', '/api/session']);
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+/** What tokens are compared as: their SHA-256, so the comparison's length is fixed. */
+export const tokenDigest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+const digest = tokenDigest;
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {

@@ -52,6 +52,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Shorter tokens are accepted, with a warning: they can be guessed. */
+const MIN_TOKEN_LENGTH = 16;
+
 /** Refuses a server any machine could reach without a token. */
 export function checkExposure(host: string, token: string | undefined): void {
   if (token === '') throw new KilnError('INVALID_ARGUMENT', 'the token is empty');
@@ -108,6 +111,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     closing: closing.signal,
     ...(options.uiDir === undefined ? {} : { uiDir: options.uiDir }),
   };
+  if (options.token !== undefined && options.token.length < MIN_TOKEN_LENGTH) {
+    deps.log('warn', 'server:short-token', {
+      length: options.token.length,
+      advice: `use a random token of at least ${MIN_TOKEN_LENGTH} characters (openssl rand -hex 32)`,
+    });
+  }
   const app = createApp(deps);
   // A request whose URL cannot be parsed (a raw backslash in the path) fails before
   // Hono sees it: answered with the one error body instead of an empty 400.

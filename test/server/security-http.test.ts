@@ -6,6 +6,7 @@
  * a request Node's HTTP parser refuses still gets the one JSON error body; and a session
  * cookie is worth only as much as the token it came from.
  */
+import { createHash, scryptSync } from 'node:crypto';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
@@ -178,5 +179,40 @@ describe('the session cookie', () => {
     expectBare(await rotated.call('GET', '/api/jobs', undefined, { cookie }), 401, 'UNAUTHORIZED');
     const again = await rotated.call('POST', '/api/session', { token: `${TOKEN}-rotated` });
     expect(again.headers.get('set-cookie')!.split(';')[0]).not.toBe(cookie);
+  });
+
+  it('is the same on every server with the token, and not a fast hash of it', async () => {
+    const first = await start({ token: TOKEN });
+    const second = await start({ token: TOKEN });
+    const login = await first.call('POST', '/api/session', { token: TOKEN });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    // Another server (a restart, a second one behind the same address) takes it.
+    expect((await second.call('GET', '/api/jobs', undefined, { cookie })).status).toBe(200);
+    const value = cookie.slice(cookie.indexOf('=') + 1);
+    expect(value).toMatch(/^[0-9a-f]{64}$/);
+    expect(value).not.toContain(TOKEN);
+    // Not SHA-256 of the token (what it was before): a guess costs a scrypt, not a hash.
+    for (const input of [TOKEN, `kiln-session\u0000${TOKEN}`]) {
+      expect(value).not.toBe(createHash('sha256').update(input).digest('hex'));
+    }
+    expect(value).toBe(
+      scryptSync(TOKEN, 'kiln-session', 32, { N: 2 ** 14, r: 8, p: 1 }).toString('hex'),
+    );
+  });
+});
+
+describe('the token', () => {
+  it('shorter than 16 characters is accepted with a warning in the log', async () => {
+    const short = await start({ token: 'short-token' });
+    expect(short.logs.find((l) => l.event === 'server:short-token')).toMatchObject({
+      level: 'warn',
+      fields: { length: 11 },
+    });
+    expect(
+      (await short.call('GET', '/api/jobs', undefined, { authorization: 'Bearer short-token' }))
+        .status,
+    ).toBe(200);
+    const long = await start({ token: TOKEN });
+    expect(long.logs.some((l) => l.event === 'server:short-token')).toBe(false);
   });
 });

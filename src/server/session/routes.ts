@@ -9,6 +9,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { KilnError } from '../../core/errors.ts';
+import { tokenDigest as digest } from '../auth.ts';
 import type { ServerDeps } from '../deps.ts';
 import { errors, jsonBody } from '../schemas/index.ts';
 import { SESSION_COOKIE, sessionValue } from './cookie.ts';
@@ -49,11 +50,13 @@ const overHttps = (c: Context): boolean =>
 
 export function registerSessionRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   const expected = deps.token === undefined ? undefined : sessionValue(deps.token);
+  const expectedToken = deps.token === undefined ? undefined : digest(deps.token);
   app.openapi(login, (c) => {
     const { token } = c.req.valid('json');
-    if (expected === undefined) return c.body(null, 204);
-    const presented = Buffer.from(sessionValue(token));
-    if (!timingSafeEqual(presented, Buffer.from(expected))) {
+    if (expected === undefined || expectedToken === undefined) return c.body(null, 204);
+    // The token's digest, as the bearer check compares it: deriving the cookie (scrypt)
+    // for each login would let anyone make the server burn CPU.
+    if (!timingSafeEqual(digest(token), expectedToken)) {
       throw new KilnError('UNAUTHORIZED', 'the token is not valid');
     }
     setCookie(c, SESSION_COOKIE, expected, {

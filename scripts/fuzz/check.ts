@@ -93,8 +93,11 @@ export const CLI_EXIT_CODES = [0, 1, 2, 3, 4, 130];
 export function checkCli(run: CliRun, before: Digest, after: Digest): string[] {
   const found: string[] = [];
   if (run.killed) found.push('hung: still running after SIGINT');
-  else if (run.signal !== null) found.push(`ended by ${run.signal}`);
-  else if (!CLI_EXIT_CODES.includes(run.code ?? -1)) found.push(`exit code ${run.code}`);
+  // Ended by the SIGINT we sent is what Ctrl-C does (a shell shows 130), as when it
+  // comes while Node is still starting, before `watch` listens for it (a loaded machine).
+  else if (run.signal !== null) {
+    if (!(run.interrupted && run.signal === 'SIGINT')) found.push(`ended by ${run.signal}`);
+  } else if (!CLI_EXIT_CODES.includes(run.code ?? -1)) found.push(`exit code ${run.code}`);
   if (/\n\s+at .+[:(]/.test(run.stderr)) found.push('a stack trace on stderr');
   if (run.code !== 0) {
     const changed = changedTables(before, after);

@@ -130,6 +130,8 @@ test('a CLI run passes only with a documented exit, no stack, and no change when
   expect(cli(exit({ code: 0 }), digest('2'))).toEqual([]);
   expect(cli(exit({ code: 2, stderr: 'kiln: --limit must be 1-1000' }))).toEqual([]);
   expect(cli(exit({ code: 130, interrupted: true }))).toEqual([]);
+  expect(cli(exit({ code: null, signal: 'SIGINT', interrupted: true }))).toEqual([]);
+  expect(cli(exit({ code: null, signal: 'SIGINT' }))).toEqual(['ended by SIGINT']);
   expect(cli(exit({ code: 7 }))).toEqual(['exit code 7']);
   expect(cli(exit({ code: null, signal: 'SIGSEGV' }))).toEqual(['ended by SIGSEGV']);
   expect(cli(exit({ code: null, signal: 'SIGKILL', killed: true }))).toEqual([

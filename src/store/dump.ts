@@ -41,6 +41,7 @@ export const JOB_DUMP_COLUMNS = [
   'finished_at_ms',
   'expires_at_ms',
   'batch_concurrency',
+  'flush_mark',
   'params',
 ] as const;
 

@@ -339,6 +339,12 @@ export type StalledSettle = Extract<Settle, { kind: 'reschedule' | 'fail' }>;
 
 export interface ProgressFlush {
   fence: Fence;
+  /**
+   * Rises with each flush of a job (progress-buffer.ts flushMark). A flush whose mark is
+   * not above the job's `flush_mark` was applied already: its reports, usage and log
+   * lines are skipped (the heartbeat still counts), and it is not lost.
+   */
+  mark: number;
   /** Highest fraction reported since the last flush, if any. */
   progress?: number;
   message?: string | null;

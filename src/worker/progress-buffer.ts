@@ -12,6 +12,16 @@ const MAX_LOG_MESSAGE = 8_192;
  * Calls cost a few comparisons, so handlers may report tens of thousands of times a
  * second; the worker writes the buffer in its next turn.
  */
+/**
+ * A flush's mark: its attempt, then its place among the attempt's flushes, as one number
+ * that only rises within a job (2^32 flushes an attempt, 2^21 attempts: within 2^53).
+ * The store applies a flush only when its mark is above the job's `flush_mark`, so a
+ * flush sent again after a turn whose outcome was unknown is not applied twice.
+ */
+export function flushMark(attempt: number, n: number): number {
+  return attempt * 2 ** 32 + n;
+}
+
 export class ProgressBuffer {
   /** Highest fraction accepted in this attempt: lower reports are ignored. */
   private high = 0;
@@ -21,6 +31,8 @@ export class ProgressBuffer {
   private checkpointJson: string | undefined;
   private tokens = 0;
   private costUsd = 0;
+  /** Flushes taken so far: the next one's place in its mark. */
+  private taken = 0;
   /** Made on the first log line: most attempts log nothing. */
   private logs: NewLog[] | undefined;
   dirty = false;
@@ -78,7 +90,7 @@ export class ProgressBuffer {
   /** The flush for the store, resetting the buffer; undefined when nothing changed. */
   take(fence: Fence): ProgressFlush | undefined {
     if (!this.dirty) return undefined;
-    const flush: ProgressFlush = { fence };
+    const flush: ProgressFlush = { fence, mark: flushMark(fence.attempt, ++this.taken) };
     if (this.progress !== undefined) flush.progress = this.progress;
     if (this.message !== undefined) flush.message = this.message;
     if (this.heartbeat) flush.heartbeat = true;
@@ -96,30 +108,4 @@ export class ProgressBuffer {
     this.dirty = false;
     return flush;
   }
-}
-
-/**
- * One flush doing what `older` then `newer` would, for a turn that carries a flush
- * retried after a failed turn and a newer one of the same attempt. The store writes a
- * turn's flushes in one statement, where two for one row would not both apply (an
- * UPDATE … FROM joins one of them, which one unspecified): the older report could win
- * over the newer, and the usage of the other be lost.
- */
-export function mergeFlushes(older: ProgressFlush, newer: ProgressFlush): ProgressFlush {
-  const merged: ProgressFlush = { fence: newer.fence };
-  const progress = newer.progress ?? older.progress;
-  if (progress !== undefined) merged.progress = progress;
-  const message = newer.message !== undefined ? newer.message : older.message;
-  if (message !== undefined) merged.message = message;
-  if (older.heartbeat || newer.heartbeat) merged.heartbeat = true;
-  const checkpointJson = newer.checkpointJson ?? older.checkpointJson;
-  if (checkpointJson !== undefined) merged.checkpointJson = checkpointJson;
-  if (older.usage || newer.usage) {
-    merged.usage = {
-      tokens: (older.usage?.tokens ?? 0) + (newer.usage?.tokens ?? 0),
-      costUsd: (older.usage?.costUsd ?? 0) + (newer.usage?.costUsd ?? 0),
-    };
-  }
-  if (older.logs || newer.logs) merged.logs = [...(older.logs ?? []), ...(newer.logs ?? [])];
-  return merged;
 }

@@ -15,7 +15,6 @@ import { type ArtifactAccess, Attempt, type Interrupt } from './attempt.ts';
 import { type AttemptRef, WorkerEvents } from './events.ts';
 import { newWorkerId } from './liveness.ts';
 import { decide, type Outcome } from './outcome.ts';
-import { mergeFlushes } from './progress-buffer.ts';
 import { findStalled } from './reaper.ts';
 import { runInline } from './runners/inline.ts';
 import { runInProcess } from './runners/process.ts';
@@ -97,6 +96,8 @@ export class Worker {
   private reaps: StalledSettle[] = [];
   /** Flushes of a turn whose transaction failed (rolled back), written first next turn. */
   private retryFlushes: ProgressFlush[] = [];
+  /** The settles of the failed turn `retryFlushes` came from: they go with those flushes. */
+  private readonly retrySettles = new Set<Settle>();
   private readonly dirty = new Set<Attempt>();
   private turnQueued = false;
   private turnRunning = false;
@@ -296,20 +297,21 @@ export class Worker {
   }
 
   private collectTurn(): PendingTurn | null {
+    // A turn that failed may have committed all the same (its reply lost with the
+    // connection), so its flushes go again on their own: the store skips a flush it
+    // applied already (its mark), which a flush merged with newer reports could not
+    // tell. An attempt's newer reports, and its settle if that came after the failure,
+    // wait for the next turn (TurnInput.flushes: at most one per attempt, in order).
     const flushes = this.retryFlushes;
     this.retryFlushes = [];
+    const waiting = new Set(flushes.map((f) => f.fence));
     if (this.dirty.size > 0) {
-      // At most one flush per attempt in a turn (TurnInput.flushes): a report newer than
-      // a retried flush is merged into it.
-      const retried = new Map(flushes.map((f, i) => [f.fence, i]));
       for (const attempt of this.dirty) {
+        if (waiting.has(attempt.fence)) continue;
         const flush = attempt.buffer.take(attempt.fence);
-        if (!flush) continue;
-        const i = retried.get(attempt.fence);
-        if (i === undefined) flushes.push(flush);
-        else flushes[i] = mergeFlushes(flushes[i]!, flush);
+        if (flush) flushes.push(flush);
+        this.dirty.delete(attempt);
       }
-      this.dirty.clear();
       this.lastFlushMs = performance.now();
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
@@ -321,18 +323,28 @@ export class Worker {
         : null;
     const empty = this.settles.length === 0 && this.reaps.length === 0 && flushes.length === 0;
     if (empty && claim === null) return null;
-    const types = this.settleTypes;
-    const settles = this.settles;
+    const settles: Settle[] = [];
+    const types: string[] = [];
+    const later: Settle[] = [];
+    const laterTypes: string[] = [];
+    this.settles.forEach((s, i) => {
+      const now = !waiting.has(s.fence) || this.retrySettles.has(s);
+      (now ? settles : later).push(s);
+      (now ? types : laterTypes).push(this.settleTypes[i] ?? '');
+    });
     const reaps = this.reaps;
-    this.settles = [];
-    this.settleTypes = [];
+    this.settles = later;
+    this.settleTypes = laterTypes;
+    this.retrySettles.clear();
     this.reaps = [];
+    if (waiting.size > 0) this.turnAgain = true;
     return { input: { settles, reaps, flushes, claim }, types };
   }
 
   private requeue({ input, types }: PendingTurn): void {
     this.settles = input.settles.concat(this.settles);
     this.settleTypes = types.concat(this.settleTypes);
+    for (const s of input.settles) this.retrySettles.add(s);
     this.reaps = input.reaps.concat(this.reaps);
     this.retryFlushes = input.flushes.concat(this.retryFlushes);
   }

@@ -14,11 +14,16 @@ import type {
   StalledSettle,
   TurnInput,
 } from '../../src/store/store.ts';
+import { flushMark } from '../../src/worker/progress-buffer.ts';
 import { waitFor } from '../support/helpers.ts';
 import { testJob } from '../support/test-jobs.ts';
 import { guaranteeJobs, zombieJob } from './support/jobs.ts';
 import { freeze, spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
 import { storedArtifacts } from './support/stored-artifacts.ts';
+
+/** Rising flush marks, as a worker's progress buffers make them. */
+let marks = 0;
+const mark = (f: Fence): number => flushMark(f.attempt, ++marks);
 
 afterEach(teardown);
 
@@ -49,7 +54,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   expect(first.claimed.map((c) => [c.id, c.attempt])).toEqual([[job.id, 1]]);
   const a: Fence = { id: job.id, attempt: 1, owner: 'owner-A', row: first.claimed[0]!.row };
   const live = await s.turn(
-    turnInput({ flushes: [{ fence: a, progress: 0.3, message: 'A 30%' }] }),
+    turnInput({ flushes: [{ fence: a, mark: mark(a), progress: 0.3, message: 'A 30%' }] }),
   );
   expect(live.lostFences).toEqual([]);
   expect(await s.writeArtifact(a, 'a.txt', Buffer.from('A while live'), null)).toBe(true);
@@ -65,7 +70,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   expect(expired).toMatchObject({ id: job.id, attempt: 1, owner: 'owner-A' });
   const afterExpiry = (await kiln.jobs.get(job.id))!;
   const lateA = await s.turn(
-    turnInput({ flushes: [{ fence: a, progress: 0.4, message: 'A late' }] }),
+    turnInput({ flushes: [{ fence: a, mark: mark(a), progress: 0.4, message: 'A late' }] }),
   );
   expect(lateA.lostFences).toEqual([a]);
   expect(await s.renewLeases('owner-A', 60_000)).toEqual([]);
@@ -89,6 +94,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   // Everything A tries now is refused, one call at a time and all in one turn.
   const zombieFlush = {
     fence: a,
+    mark: mark(a),
     progress: 0.9,
     message: 'zombie',
     heartbeat: true,
@@ -123,9 +129,9 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   expect(await storedArtifacts(store, job.id)).toEqual(['a.txt']);
 
   // B still owns the job and completes it; afterwards A still changes nothing.
-  expect((await s.turn(turnInput({ flushes: [{ fence: b, progress: 0.5 }] }))).lostFences).toEqual(
-    [],
-  );
+  expect(
+    (await s.turn(turnInput({ flushes: [{ fence: b, mark: mark(b), progress: 0.5 }] }))).lostFences,
+  ).toEqual([]);
   expect(await s.writeArtifact(b, 'a.txt', Buffer.from('B'), null)).toBe(true);
   const done = await s.turn(
     turnInput({
@@ -146,7 +152,7 @@ test('store contract: a reclaimed attempt’s flushes, settles and artifacts are
   // B's own late writes after its completion are refused too (terminal states are final).
   const lateB = await s.turn(
     turnInput({
-      flushes: [{ fence: b, progress: 1, message: 'B late' }],
+      flushes: [{ fence: b, mark: mark(b), progress: 1, message: 'B late' }],
       settles: [{ kind: 'fail', fence: b, error }],
     }),
   );
@@ -343,6 +349,7 @@ test('store contract: a turn completing many jobs at once refuses exactly the fe
   // Progress first: one flush per attempt, written in batches, two of them refused.
   const flushes = claimed.map((c, i) => ({
     fence: { id: c.id, attempt: i === 5 ? c.attempt + 1 : c.attempt, owner: 'owner-A', row: c.row },
+    mark: flushMark(c.attempt, 1),
     progress: 0.5,
     message: `half of ${i}`,
     logs: [{ atMs: 1, level: 'info' as const, message: `log ${i}`, fieldsJson: null }],

@@ -53,7 +53,20 @@ const twoReportsJob = defineJob({
   },
 });
 
-const jobs = [...testJobs, resumableJob, longFirstJob, twoReportsJob];
+/** Spends 5 tokens and logs once, then waits at the gate `<key>:go`. */
+const spendOnceJob = defineJob({
+  type: 'spend-once',
+  params: z.object({ key: z.string() }),
+  run: async (ctx) => {
+    ctx.usage({ tokens: 5 });
+    ctx.log('once');
+    await gates.wait(`${ctx.params.key}:go`, ctx.signal);
+    ctx.progress(1, 'done');
+    return {};
+  },
+});
+
+const jobs = [...testJobs, resumableJob, longFirstJob, twoReportsJob, spendOnceJob];
 
 describe('checkpoints', () => {
   test('the next attempt gets the checkpoint the failed one last sent', async () => {
@@ -391,6 +404,35 @@ describe('a failing store', () => {
     expect(done.attempt).toBe(1);
     expect(done.result).toEqual({ value: 'v', attempt: 1 });
     expect(done.progress).toBe(1);
+  });
+
+  test('a turn that committed but whose answer was lost is written again without doubling its usage or log lines', async () => {
+    const { kiln, work } = await openKiln({ jobs });
+    const store = kiln.store;
+    const turn = store.turn.bind(store);
+    let lostReply = false;
+    // The turn carrying the log line commits, then its answer is lost: as when the
+    // connection dies between PostgreSQL's commit and its reply.
+    store.turn = async (input) => {
+      const result = await turn(input);
+      if (!lostReply && input.flushes.some((f) => f.logs?.length)) {
+        lostReply = true;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return result;
+    };
+    const worker = work();
+    const errors: unknown[] = [];
+    worker.events.on('error', ({ error }) => errors.push(error));
+    const job = await kiln.enqueue(spendOnceJob, { key: 'lost-reply' });
+    await waitFor(() => lostReply, { what: 'the lost reply' });
+    // The worker sent the turn again (it cannot know that it had committed).
+    await waitFor(() => errors.length === 1);
+    gates.open('lost-reply:go');
+    const done = await waitForJob(kiln, job.id, 'completed');
+    expect(done.usage.tokens).toBe(5);
+    expect((await kiln.jobs.logs(job.id)).map((l) => l.message)).toEqual(['once']);
+    expect(done.progressMessage).toBe('done');
   });
 
   test('a flush retried after a failed turn goes with a newer report of the job: the newer one wins, the usage of both adds up', async () => {

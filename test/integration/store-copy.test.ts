@@ -116,17 +116,17 @@ test('kiln migrate creates or upgrades a store, says its version, and refuses a 
   const first = await kiln(['migrate', '--store', s.url]);
   expect(first).toMatchObject({
     code: 0,
-    stdout: `${s.url}: schema version 6 (applied 1, 2, 3, 4, 5, 6)\n`,
+    stdout: `${s.url}: schema version 7 (applied 1, 2, 3, 4, 5, 6, 7)\n`,
   });
   const second = await kiln(['migrate'], { KILN_STORE: s.url });
-  expect(second).toMatchObject({ code: 0, stdout: `${s.url}: schema version 6 (up to date)\n` });
+  expect(second).toMatchObject({ code: 0, stdout: `${s.url}: schema version 7 (up to date)\n` });
 
   const db = new DatabaseSync(s.path);
   db.exec(`INSERT INTO kiln_migrations VALUES (9, 'from the future', 0)`);
   db.close();
   const newer = await kiln(['migrate', '--store', s.url]);
   expect(newer.code).toBe(1);
-  expect(newer.stderr).toContain('schema version 9, newer than this Kiln knows (6)');
+  expect(newer.stderr).toContain('schema version 9, newer than this Kiln knows (7)');
 
   const wrong = await kiln(['migrate', '--stor', s.url]);
   expect(wrong.code).toBe(2);

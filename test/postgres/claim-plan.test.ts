@@ -52,7 +52,7 @@ test('after a burst of enqueues, a turn claims through jobs_pending in order and
 
   // A turn completing 50 running jobs and claiming 50 more, as the worker sends it.
   const rids = Array.from({ length: BATCH }, (_, i) => i + 1);
-  const none = Array.from({ length: 10 }, () => []);
+  const none = Array.from({ length: 11 }, () => []);
   const completions = [
     rids,
     rids.map(() => 1),
@@ -64,8 +64,9 @@ test('after a burst of enqueues, a turn claims through jobs_pending in order and
     rids.map(() => null),
     rids.map(() => 0),
     rids.map(() => 0),
+    rids.map(() => 0),
   ];
-  const logs = Array.from({ length: 7 }, () => []);
+  const logs = Array.from({ length: 8 }, () => []);
   const values = [...none, ...completions, ...logs, [testJob.type], BATCH, 'owner', 60_000];
   const custom = await explain(client, `EXPLAIN ${TURN}`, values);
   expectGoodPlan(custom);

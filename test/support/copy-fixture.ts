@@ -16,6 +16,7 @@ import {
   Kiln,
   NonRetryableError,
 } from '../../src/index.ts';
+import { flushMark } from '../../src/worker/progress-buffer.ts';
 import { waitFor } from './helpers.ts';
 import { collectEvents, FAST_WORKER, waitForJob } from './library.ts';
 
@@ -171,6 +172,7 @@ export async function orphan(kiln: Kiln, n: number, expire = true): Promise<stri
   const fence = { id: job.id, attempt: claimed[0]!.attempt, owner, row: claimed[0]!.row };
   const flush = {
     fence,
+    mark: flushMark(fence.attempt, 1),
     progress: 0.25,
     message: 'a quarter',
     heartbeat: true,

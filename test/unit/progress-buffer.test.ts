@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { mergeFlushes, ProgressBuffer } from '../../src/worker/progress-buffer.ts';
+import { flushMark, ProgressBuffer } from '../../src/worker/progress-buffer.ts';
 import { codeOf } from '../support/helpers.ts';
 
 const fence = { id: 'job-1', attempt: 1, owner: 'w-1', row: 1 };
@@ -15,14 +15,24 @@ describe('ProgressBuffer', () => {
     const b = new ProgressBuffer();
     for (let i = 1; i <= 1_000; i++) b.report(i / 1_000, `step ${i}`);
     expect(b.dirty).toBe(true);
-    expect(b.take(fence)).toEqual({ fence, progress: 1, message: 'step 1000' });
+    expect(b.take(fence)).toEqual({
+      fence,
+      mark: expect.any(Number),
+      progress: 1,
+      message: 'step 1000',
+    });
   });
 
   test('is monotonic: a lower value is ignored, with its message', () => {
     const b = new ProgressBuffer();
     expect(b.report(0.5, 'half')).toBe(true);
     expect(b.report(0.4, 'back')).toBe(false);
-    expect(b.take(fence)).toEqual({ fence, progress: 0.5, message: 'half' });
+    expect(b.take(fence)).toEqual({
+      fence,
+      mark: expect.any(Number),
+      progress: 0.5,
+      message: 'half',
+    });
     // Still monotonic across flushes within the attempt.
     expect(b.report(0.3, 'lower')).toBe(false);
     expect(b.dirty).toBe(false);
@@ -34,13 +44,18 @@ describe('ProgressBuffer', () => {
     b.report(0.5, 'downloading');
     b.take(fence);
     expect(b.report(0.5, 'uploading')).toBe(true);
-    expect(b.take(fence)).toEqual({ fence, progress: 0.5, message: 'uploading' });
+    expect(b.take(fence)).toEqual({
+      fence,
+      mark: expect.any(Number),
+      progress: 0.5,
+      message: 'uploading',
+    });
   });
 
   test('a report without a message leaves the message out of the flush', () => {
     const b = new ProgressBuffer();
     b.report(0.2);
-    expect(b.take(fence)).toEqual({ fence, progress: 0.2 });
+    expect(b.take(fence)).toEqual({ fence, mark: expect.any(Number), progress: 0.2 });
   });
 
   test.each([-0.1, 1.01, Number.NaN, Number.POSITIVE_INFINITY, '0.5', null, undefined])(
@@ -80,9 +95,28 @@ describe('ProgressBuffer', () => {
   test('a heartbeat without details sets no checkpoint; with undefined details it does', () => {
     const b = new ProgressBuffer();
     b.beat(undefined, false);
-    expect(b.take(fence)).toEqual({ fence, heartbeat: true });
+    expect(b.take(fence)).toEqual({ fence, mark: expect.any(Number), heartbeat: true });
     b.beat(undefined, true);
-    expect(b.take(fence)).toEqual({ fence, heartbeat: true, checkpointJson: 'null' });
+    expect(b.take(fence)).toEqual({
+      fence,
+      mark: expect.any(Number),
+      heartbeat: true,
+      checkpointJson: 'null',
+    });
+  });
+
+  test('each flush has a mark above the last, within an attempt and across attempts', () => {
+    const b = new ProgressBuffer();
+    const marks: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      b.report(i / 10);
+      marks.push(b.take(fence)!.mark);
+    }
+    expect(marks).toEqual([flushMark(1, 1), flushMark(1, 2), flushMark(1, 3)]);
+    // A new attempt starts a new buffer; its first mark is above every mark of attempt 1.
+    const next = new ProgressBuffer();
+    next.report(0.1);
+    expect(next.take({ ...fence, attempt: 2 })!.mark).toBeGreaterThan(flushMark(1, 2 ** 32 - 1));
   });
 
   test('take() resets everything but the high-water mark', () => {
@@ -95,7 +129,11 @@ describe('ProgressBuffer', () => {
     expect(b.dirty).toBe(false);
     expect(b.take(fence)).toBeUndefined();
     b.spend(1, 0);
-    expect(b.take(fence)).toEqual({ fence, usage: { tokens: 1, costUsd: 0 } });
+    expect(b.take(fence)).toEqual({
+      fence,
+      mark: expect.any(Number),
+      usage: { tokens: 1, costUsd: 0 },
+    });
   });
 
   test.each([
@@ -141,50 +179,5 @@ describe('ProgressBuffer', () => {
     const message = b.take(fence)!.logs![0]!.message;
     expect(message.length).toBeLessThan(9_000);
     expect(message.endsWith('…')).toBe(true);
-  });
-});
-
-describe('mergeFlushes', () => {
-  const log = (message: string) => ({ atMs: 1, level: 'info' as const, message, fieldsJson: null });
-
-  test('does what the older then the newer flush would: newest report, summed usage, logs in order', () => {
-    const older = {
-      fence,
-      progress: 0.8,
-      message: 'step 4/5',
-      checkpointJson: '4',
-      usage: { tokens: 1, costUsd: 0.5 },
-      logs: [log('a')],
-    };
-    const newer = { fence, progress: 1, message: 'step 5/5', heartbeat: true, logs: [log('b')] };
-    expect(mergeFlushes(older, newer)).toEqual({
-      fence,
-      progress: 1,
-      message: 'step 5/5',
-      heartbeat: true,
-      checkpointJson: '4',
-      usage: { tokens: 1, costUsd: 0.5 },
-      logs: [log('a'), log('b')],
-    });
-  });
-
-  test('a newer flush without a message or progress keeps the older ones', () => {
-    const older = { fence, progress: 0.5, message: 'half' };
-    expect(mergeFlushes(older, { fence, usage: { tokens: 2, costUsd: 0 } })).toEqual({
-      fence,
-      progress: 0.5,
-      message: 'half',
-      usage: { tokens: 2, costUsd: 0 },
-    });
-    // A progress without a message keeps the older message, as the store would.
-    expect(mergeFlushes(older, { fence, progress: 0.7 })).toEqual({
-      fence,
-      progress: 0.7,
-      message: 'half',
-    });
-    expect(mergeFlushes({ fence, message: 'x' }, { fence, message: null })).toEqual({
-      fence,
-      message: null,
-    });
   });
 });

@@ -51,6 +51,7 @@ const JOB_TYPES: Record<(typeof JOB_DUMP_COLUMNS)[number], string> = {
   finished_at_ms: 'bigint',
   expires_at_ms: 'bigint',
   batch_concurrency: 'int',
+  flush_mark: 'bigint',
   params: 'text',
 };
 const BATCH_TYPES: Record<(typeof BATCH_DUMP_COLUMNS)[number], string> = {

@@ -174,6 +174,16 @@ CREATE TABLE job_attempts (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'flush marks',
+    // As SQLite's migration 7: the mark of the last progress flush applied to the job, so
+    // that a flush sent again after a turn whose commit went unheard (a connection lost
+    // between the commit and its answer) does not add its usage and log lines twice.
+    sql: `
+ALTER TABLE jobs ADD COLUMN flush_mark bigint NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

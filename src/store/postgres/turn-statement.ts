@@ -1,13 +1,5 @@
 import { type ClaimRow, toClaimed } from '../rows.ts';
-import type {
-  ClaimedJob,
-  Fence,
-  NewLog,
-  ProgressFlush,
-  Settle,
-  TurnInput,
-  TurnResult,
-} from '../store.ts';
+import type { ClaimedJob, Fence, ProgressFlush, Settle, TurnInput, TurnResult } from '../store.ts';
 import type { PgConnection, PgValue } from './connection.ts';
 import { CAPPED_DUE, TX_SEQ } from './sql.ts';
 
@@ -59,45 +51,59 @@ const fence = (rids: string) => `jobs.rid = ANY(${rids}) AND jobs.rid = v.rid
   AND jobs.attempt = v.attempt AND jobs.lease_owner = v.owner
   AND jobs.state = v.running AND jobs.lease_expires_at_ms >= v.now`;
 const FENCE_VALUES = `'running'::text AS running, ${NOW} AS now`;
+/**
+ * Whether a flush (or the one folded into a completion) is fresh: its mark above the
+ * job's before this statement (the snapshot every CTE reads). One that is not was
+ * applied already (ProgressFlush.mark): only the heartbeat counts. A completion without
+ * a flush (mark 0) looks up nothing.
+ */
+const FRESH = `CASE WHEN u.mark = 0 THEN false
+  ELSE u.mark > (SELECT o.flush_mark FROM jobs o WHERE o.rid = u.rid) END AS fresh`;
 /** Columns shared by flushes and completions, after rid, attempt, owner. */
-const REPORT = `has_message, message, has_checkpoint, checkpoint, tokens, cost`;
-const REPORT_SET = `progress_message = CASE WHEN v.has_message THEN v.message ELSE jobs.progress_message END,
-    checkpoint = CASE WHEN v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
-    usage_tokens = jobs.usage_tokens + v.tokens, usage_cost_usd = jobs.usage_cost_usd + v.cost`;
+const REPORT = `has_message, message, has_checkpoint, checkpoint, tokens, cost, mark`;
+const REPORT_SET = `progress_message = CASE WHEN v.fresh AND v.has_message THEN v.message ELSE jobs.progress_message END,
+    checkpoint = CASE WHEN v.fresh AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
+    usage_tokens = jobs.usage_tokens + CASE WHEN v.fresh THEN v.tokens ELSE 0 END,
+    usage_cost_usd = jobs.usage_cost_usd + CASE WHEN v.fresh THEN v.cost ELSE 0 END,
+    flush_mark = greatest(jobs.flush_mark, v.mark)`;
 
 export const TURN = `WITH
 f AS (UPDATE jobs SET
-    progress = CASE WHEN v.progress IS NOT NULL AND v.progress >= jobs.progress THEN v.progress ELSE jobs.progress END,
-    progress_message = CASE WHEN v.has_message AND (v.progress IS NULL OR v.progress >= jobs.progress)
+    progress = CASE WHEN v.fresh AND v.progress IS NOT NULL AND v.progress >= jobs.progress
+      THEN v.progress ELSE jobs.progress END,
+    progress_message = CASE WHEN v.fresh AND v.has_message AND (v.progress IS NULL OR v.progress >= jobs.progress)
       THEN v.message ELSE jobs.progress_message END,
-    checkpoint = CASE WHEN v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
-    usage_tokens = jobs.usage_tokens + v.tokens, usage_cost_usd = jobs.usage_cost_usd + v.cost,
+    checkpoint = CASE WHEN v.fresh AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
+    usage_tokens = jobs.usage_tokens + CASE WHEN v.fresh THEN v.tokens ELSE 0 END,
+    usage_cost_usd = jobs.usage_cost_usd + CASE WHEN v.fresh THEN v.cost ELSE 0 END,
+    flush_mark = greatest(jobs.flush_mark, v.mark),
     heartbeat_at_ms = ${NOW}, updated_seq = ${TX_SEQ}
-  FROM (SELECT *, ${FENCE_VALUES} FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[],
-    $5::bool[], $6::text[], $7::bool[], $8::text[], $9::bigint[], $10::float8[])
+  FROM (SELECT *, ${FENCE_VALUES}, ${FRESH} FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[],
+    $5::bool[], $6::text[], $7::bool[], $8::text[], $9::bigint[], $10::float8[], $11::bigint[])
     AS u(rid, attempt, owner, progress, ${REPORT}) OFFSET 0) AS v
   WHERE cardinality($1::bigint[]) > 0 AND ${fence('$1::bigint[]')} RETURNING jobs.rid, jobs.attempt),
 c AS (UPDATE jobs SET state = 'completed', result = v.result, progress = 1, ${REPORT_SET},
     finished_at_ms = ${NOW}, expires_at_ms = ${NOW} + jobs.retention_ms, lease_expires_at_ms = NULL,
     updated_seq = ${TX_SEQ}
-  FROM (SELECT *, ${FENCE_VALUES} FROM unnest($11::bigint[], $12::int[], $13::text[], $14::text[],
-    $15::bool[], $16::text[], $17::bool[], $18::text[], $19::bigint[], $20::float8[])
+  FROM (SELECT *, ${FENCE_VALUES}, ${FRESH} FROM unnest($12::bigint[], $13::int[], $14::text[], $15::text[],
+    $16::bool[], $17::text[], $18::bool[], $19::text[], $20::bigint[], $21::float8[], $22::bigint[])
     AS u(rid, attempt, owner, result, ${REPORT}) OFFSET 0) AS v
-  WHERE cardinality($11::bigint[]) > 0 AND ${fence('$11::bigint[]')} RETURNING jobs.rid, jobs.attempt),
+  WHERE cardinality($12::bigint[]) > 0 AND ${fence('$12::bigint[]')} RETURNING jobs.rid, jobs.attempt),
 l AS (INSERT INTO job_logs (job_id, attempt, at_ms, level, message, fields)
   SELECT x.job_id, x.attempt, x.at_ms, x.level, x.message, x.fields
-  FROM unnest($21::bigint[], $22::int[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[])
-    WITH ORDINALITY AS x(rid, attempt, job_id, at_ms, level, message, fields, n)
-  WHERE EXISTS (SELECT 1 FROM f WHERE f.rid = x.rid AND f.attempt = x.attempt)
-     OR EXISTS (SELECT 1 FROM c WHERE c.rid = x.rid AND c.attempt = x.attempt)
+  FROM unnest($23::bigint[], $24::int[], $25::text[], $26::bigint[], $27::text[], $28::text[], $29::text[],
+    $30::bigint[]) WITH ORDINALITY AS x(rid, attempt, job_id, at_ms, level, message, fields, mark, n)
+  WHERE (EXISTS (SELECT 1 FROM f WHERE f.rid = x.rid AND f.attempt = x.attempt)
+     OR EXISTS (SELECT 1 FROM c WHERE c.rid = x.rid AND c.attempt = x.attempt))
+    AND x.mark > (SELECT o.flush_mark FROM jobs o WHERE o.rid = x.rid)
   ORDER BY x.n),
 p AS (SELECT j.rid FROM jobs j
-  WHERE j.state = 'pending' AND j.run_at_ms <= ${NOW} AND j.type = ANY($28::text[])
+  WHERE j.state = 'pending' AND j.run_at_ms <= ${NOW} AND j.type = ANY($31::text[])
     AND (j.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = j.batch_id AND b.paused = 1))
     AND j.batch_concurrency IS NULL
-  ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $29 FOR UPDATE OF j SKIP LOCKED),
-k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = $30,
-    lease_expires_at_ms = ${NOW} + $31::bigint, started_at_ms = ${NOW}, heartbeat_at_ms = ${NOW},
+  ORDER BY j.priority DESC, j.run_at_ms, j.rid LIMIT $32 FOR UPDATE OF j SKIP LOCKED),
+k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = $33,
+    lease_expires_at_ms = ${NOW} + $34::bigint, started_at_ms = ${NOW}, heartbeat_at_ms = ${NOW},
     progress = 0, progress_message = NULL, updated_seq = ${TX_SEQ}
   WHERE jobs.rid = ANY(ARRAY(SELECT rid FROM p))
   RETURNING jobs.rid, jobs.attempt, jobs.id, jobs.type, jobs.name,
@@ -107,7 +113,7 @@ SELECT 'f', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM f
 UNION ALL SELECT 'c', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM c
 UNION ALL SELECT 'k', rid, id, type, name, params, batch_id, attempt, max_attempts, checkpoint FROM k
 UNION ALL SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL
-  WHERE $29 > 0 AND ${CAPPED_DUE}`;
+  WHERE $32 > 0 AND ${CAPPED_DUE}`;
 
 /**
  * A written row ('f' flushed, 'c' completed: rid and attempt), a claimed one ('k'), or
@@ -139,6 +145,7 @@ function reportColumns(f: ProgressFlush | undefined): PgValue[] {
     f?.checkpointJson ?? null,
     Math.round(f?.usage?.tokens ?? 0),
     f?.usage?.costUsd ?? 0,
+    f?.mark ?? 0,
   ];
 }
 
@@ -160,7 +167,7 @@ export async function turnInOneStatement(
     if (completing.has(key(f.fence))) folded.set(key(f.fence), f);
     else flushes.push(f);
   }
-  const flushColumns: PgValue[][] = Array.from({ length: 10 }, () => []);
+  const flushColumns: PgValue[][] = Array.from({ length: 11 }, () => []);
   for (const f of flushes) {
     push(flushColumns, [
       f.fence.row,
@@ -170,7 +177,7 @@ export async function turnInOneStatement(
       ...reportColumns(f),
     ]);
   }
-  const completeColumns: PgValue[][] = Array.from({ length: 10 }, () => []);
+  const completeColumns: PgValue[][] = Array.from({ length: 11 }, () => []);
   for (const s of completions) {
     push(completeColumns, [
       s.fence.row,
@@ -180,21 +187,21 @@ export async function turnInOneStatement(
       ...reportColumns(folded.get(key(s.fence))),
     ]);
   }
-  const logColumns: PgValue[][] = Array.from({ length: 7 }, () => []);
-  const addLogs = (fence: Fence, logs: NewLog[] | undefined) => {
-    for (const l of logs ?? []) {
+  const logColumns: PgValue[][] = Array.from({ length: 8 }, () => []);
+  for (const f of input.flushes) {
+    for (const l of f.logs ?? []) {
       push(logColumns, [
-        fence.row,
-        fence.attempt,
-        fence.id,
+        f.fence.row,
+        f.fence.attempt,
+        f.fence.id,
         Math.round(l.atMs),
         l.level,
         l.message,
         l.fieldsJson,
+        f.mark,
       ]);
     }
-  };
-  for (const f of input.flushes) addLogs(f.fence, f.logs);
+  }
   const claim = input.claim && input.claim.limit > 0 ? input.claim : null;
   const rows = await c.planned<TurnRow>('kiln_turn', TURN, [
     ...flushColumns,

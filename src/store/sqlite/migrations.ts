@@ -280,6 +280,16 @@ CREATE TABLE job_attempts (
 ) STRICT, WITHOUT ROWID;
 `,
   },
+  {
+    version: 7,
+    name: 'flush marks',
+    // The mark of the last progress flush applied to the job (worker/progress-buffer.ts
+    // flushMark): a flush sent again after a turn whose outcome was unknown is skipped,
+    // so its usage and log lines are not written twice.
+    sql: `
+ALTER TABLE jobs ADD COLUMN flush_mark INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

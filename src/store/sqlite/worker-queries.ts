@@ -244,21 +244,26 @@ function applySettles(c: SqliteConnection, tx: Tx, settles: Settle[]): boolean[]
 /**
  * A flush: progress only rises within an attempt (a lower value changes neither the
  * fraction nor the message), the heartbeat time is the store clock, a checkpoint is
- * replaced only when the flush carries one, usage adds up. v.column3 is the fraction
- * (or NULL), column4 whether a message came, column5 the message, column6 whether a
- * checkpoint came, column7 the checkpoint, column8 tokens, column9 cost.
+ * replaced only when the flush carries one, usage adds up. A flush whose mark is not
+ * above the job's (applied already, ProgressFlush.mark) only says the handler is alive.
+ * v.column3 is the fraction (or NULL), column4 whether a message came, column5 the
+ * message, column6 whether a checkpoint came, column7 the checkpoint, column8 tokens,
+ * column9 cost, column10 the mark. SET expressions all read the row before the update.
  */
 function flushSql(size: number): string {
+  const fresh = 'v.column10 > flush_mark';
   return `UPDATE jobs SET
-  progress = CASE WHEN v.column3 IS NOT NULL AND v.column3 >= progress THEN v.column3 ELSE progress END,
-  progress_message = CASE WHEN v.column4 = 1 AND (v.column3 IS NULL OR v.column3 >= progress)
+  progress = CASE WHEN ${fresh} AND v.column3 IS NOT NULL AND v.column3 >= progress
+    THEN v.column3 ELSE progress END,
+  progress_message = CASE WHEN ${fresh} AND v.column4 = 1 AND (v.column3 IS NULL OR v.column3 >= progress)
     THEN v.column5 ELSE progress_message END,
   heartbeat_at_ms = ?1,
-  checkpoint = CASE WHEN v.column6 = 1 THEN v.column7 ELSE checkpoint END,
-  usage_tokens = usage_tokens + v.column8,
-  usage_cost_usd = usage_cost_usd + v.column9,
+  checkpoint = CASE WHEN ${fresh} AND v.column6 = 1 THEN v.column7 ELSE checkpoint END,
+  usage_tokens = usage_tokens + CASE WHEN ${fresh} THEN v.column8 ELSE 0 END,
+  usage_cost_usd = usage_cost_usd + CASE WHEN ${fresh} THEN v.column9 ELSE 0 END,
+  flush_mark = max(flush_mark, v.column10),
   updated_seq = ?2
-FROM (VALUES ${valuesRows(size, 9)}) AS v WHERE ${BATCH_FENCE}`;
+FROM (VALUES ${valuesRows(size, 10)}) AS v WHERE ${BATCH_FENCE}`;
 }
 
 function flushRow(f: ProgressFlush, params: SQLInputValue[]): void {
@@ -272,11 +277,12 @@ function flushRow(f: ProgressFlush, params: SQLInputValue[]): void {
     f.checkpointJson ?? null,
     f.usage?.tokens ?? 0,
     f.usage?.costUsd ?? 0,
+    f.mark,
   );
 }
 
 const FLUSH: BatchShape<ProgressFlush> = {
-  sizes: batchSizes(9),
+  sizes: batchSizes(10),
   sql: flushSql,
   row: flushRow,
   stampedState: 'running',
@@ -285,11 +291,19 @@ const FLUSH: BatchShape<ProgressFlush> = {
 
 /** The turn's flushes, batched; each held flush's log lines follow. Returns the lost fences. */
 function applyFlushes(c: SqliteConnection, tx: Tx, flushes: ProgressFlush[]): Fence[] {
+  // Whether a flush with log lines is fresh, from the job's mark before the update.
+  const fresh = flushes.map((f) => {
+    if (!f.logs) return false;
+    const row = c.stmt('SELECT flush_mark AS m FROM jobs WHERE rid = ?').get(f.fence.row) as
+      | { m: number }
+      | undefined;
+    return row !== undefined && f.mark > row.m;
+  });
   const held = byOwner(flushes, (owner, group) => writeBatched(c, tx, owner, group, FLUSH));
   const lost: Fence[] = [];
   flushes.forEach((f, i) => {
     if (!held[i]) lost.push(f.fence);
-    else if (f.logs) insertLogs(c, f);
+    else if (fresh[i]) insertLogs(c, f);
   });
   return lost;
 }

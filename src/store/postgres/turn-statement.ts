@@ -53,39 +53,38 @@ const fence = (rids: string) => `jobs.rid = ANY(${rids}) AND jobs.rid = v.rid
 const FENCE_VALUES = `'running'::text AS running, ${NOW} AS now`;
 /**
  * Whether a flush (or the one folded into a completion) is fresh: its mark above the
- * job's before this statement (the snapshot every CTE reads). One that is not was
- * applied already (ProgressFlush.mark): only the heartbeat counts. A completion without
- * a flush (mark 0) looks up nothing.
+ * job's. One that is not was applied already (ProgressFlush.mark): only the heartbeat
+ * counts. In SET, `jobs.flush_mark` is the row before the update; the log lines (l) read
+ * it from the statement's snapshot, which is that same version.
  */
-const FRESH = `CASE WHEN u.mark = 0 THEN false
-  ELSE u.mark > (SELECT o.flush_mark FROM jobs o WHERE o.rid = u.rid) END AS fresh`;
+const FRESH = 'v.mark > jobs.flush_mark';
 /** Columns shared by flushes and completions, after rid, attempt, owner. */
 const REPORT = `has_message, message, has_checkpoint, checkpoint, tokens, cost, mark`;
-const REPORT_SET = `progress_message = CASE WHEN v.fresh AND v.has_message THEN v.message ELSE jobs.progress_message END,
-    checkpoint = CASE WHEN v.fresh AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
-    usage_tokens = jobs.usage_tokens + CASE WHEN v.fresh THEN v.tokens ELSE 0 END,
-    usage_cost_usd = jobs.usage_cost_usd + CASE WHEN v.fresh THEN v.cost ELSE 0 END,
+const REPORT_SET = `progress_message = CASE WHEN ${FRESH} AND v.has_message THEN v.message ELSE jobs.progress_message END,
+    checkpoint = CASE WHEN ${FRESH} AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
+    usage_tokens = jobs.usage_tokens + CASE WHEN ${FRESH} THEN v.tokens ELSE 0 END,
+    usage_cost_usd = jobs.usage_cost_usd + CASE WHEN ${FRESH} THEN v.cost ELSE 0 END,
     flush_mark = greatest(jobs.flush_mark, v.mark)`;
 
 export const TURN = `WITH
 f AS (UPDATE jobs SET
-    progress = CASE WHEN v.fresh AND v.progress IS NOT NULL AND v.progress >= jobs.progress
+    progress = CASE WHEN ${FRESH} AND v.progress IS NOT NULL AND v.progress >= jobs.progress
       THEN v.progress ELSE jobs.progress END,
-    progress_message = CASE WHEN v.fresh AND v.has_message AND (v.progress IS NULL OR v.progress >= jobs.progress)
+    progress_message = CASE WHEN ${FRESH} AND v.has_message AND (v.progress IS NULL OR v.progress >= jobs.progress)
       THEN v.message ELSE jobs.progress_message END,
-    checkpoint = CASE WHEN v.fresh AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
-    usage_tokens = jobs.usage_tokens + CASE WHEN v.fresh THEN v.tokens ELSE 0 END,
-    usage_cost_usd = jobs.usage_cost_usd + CASE WHEN v.fresh THEN v.cost ELSE 0 END,
+    checkpoint = CASE WHEN ${FRESH} AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
+    usage_tokens = jobs.usage_tokens + CASE WHEN ${FRESH} THEN v.tokens ELSE 0 END,
+    usage_cost_usd = jobs.usage_cost_usd + CASE WHEN ${FRESH} THEN v.cost ELSE 0 END,
     flush_mark = greatest(jobs.flush_mark, v.mark),
     heartbeat_at_ms = ${NOW}, updated_seq = ${TX_SEQ}
-  FROM (SELECT *, ${FENCE_VALUES}, ${FRESH} FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[],
+  FROM (SELECT *, ${FENCE_VALUES} FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[],
     $5::bool[], $6::text[], $7::bool[], $8::text[], $9::bigint[], $10::float8[], $11::bigint[])
     AS u(rid, attempt, owner, progress, ${REPORT}) OFFSET 0) AS v
   WHERE cardinality($1::bigint[]) > 0 AND ${fence('$1::bigint[]')} RETURNING jobs.rid, jobs.attempt),
 c AS (UPDATE jobs SET state = 'completed', result = v.result, progress = 1, ${REPORT_SET},
     finished_at_ms = ${NOW}, expires_at_ms = ${NOW} + jobs.retention_ms, lease_expires_at_ms = NULL,
     updated_seq = ${TX_SEQ}
-  FROM (SELECT *, ${FENCE_VALUES}, ${FRESH} FROM unnest($12::bigint[], $13::int[], $14::text[], $15::text[],
+  FROM (SELECT *, ${FENCE_VALUES} FROM unnest($12::bigint[], $13::int[], $14::text[], $15::text[],
     $16::bool[], $17::text[], $18::bool[], $19::text[], $20::bigint[], $21::float8[], $22::bigint[])
     AS u(rid, attempt, owner, result, ${REPORT}) OFFSET 0) AS v
   WHERE cardinality($12::bigint[]) > 0 AND ${fence('$12::bigint[]')} RETURNING jobs.rid, jobs.attempt),

@@ -109,37 +109,42 @@ async function applySettles(tx: PgTx, settles: Settle[]): Promise<boolean[]> {
 /**
  * Progress only rises within an attempt (a lower value changes neither the fraction nor
  * the message), the heartbeat time is the database clock, a checkpoint is replaced only
- * when the flush carries one, usage adds up. A flush that is not `fresh` (its mark not
- * above the job's: applied already, ProgressFlush.mark) only says the handler is alive.
+ * when the flush carries one, usage adds up. A flush whose mark is not above the job's
+ * (applied already: ProgressFlush.mark) only says the handler is alive; in SET,
+ * `jobs.flush_mark` is the row before the update.
  */
+const FRESH = 'v.mark > jobs.flush_mark';
 const FLUSH = `UPDATE jobs SET
-  progress = CASE WHEN v.fresh AND v.progress IS NOT NULL AND v.progress >= jobs.progress
+  progress = CASE WHEN ${FRESH} AND v.progress IS NOT NULL AND v.progress >= jobs.progress
     THEN v.progress ELSE jobs.progress END,
-  progress_message = CASE WHEN v.fresh AND v.has_message AND (v.progress IS NULL OR v.progress >= jobs.progress)
+  progress_message = CASE WHEN ${FRESH} AND v.has_message AND (v.progress IS NULL OR v.progress >= jobs.progress)
     THEN v.message ELSE jobs.progress_message END,
   heartbeat_at_ms = $1,
-  checkpoint = CASE WHEN v.fresh AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
-  usage_tokens = jobs.usage_tokens + CASE WHEN v.fresh THEN v.tokens ELSE 0 END,
-  usage_cost_usd = jobs.usage_cost_usd + CASE WHEN v.fresh THEN v.cost ELSE 0 END,
+  checkpoint = CASE WHEN ${FRESH} AND v.has_checkpoint THEN v.checkpoint ELSE jobs.checkpoint END,
+  usage_tokens = jobs.usage_tokens + CASE WHEN ${FRESH} THEN v.tokens ELSE 0 END,
+  usage_cost_usd = jobs.usage_cost_usd + CASE WHEN ${FRESH} THEN v.cost ELSE 0 END,
   flush_mark = greatest(jobs.flush_mark, v.mark),
   updated_seq = ${TX_SEQ}
 FROM unnest($2::bigint[], $3::int[], $4::text[], $5::float8[], $6::bool[], $7::text[], $8::bool[],
-  $9::text[], $10::bigint[], $11::float8[], $12::bigint[], $13::bool[])
+  $9::text[], $10::bigint[], $11::float8[], $12::bigint[])
   AS v(rid, attempt, owner, progress, has_message, message, has_checkpoint, checkpoint, tokens, cost,
-    mark, fresh)
+    mark)
 WHERE ${FENCE} AND jobs.${LIVE}
 RETURNING jobs.rid, jobs.attempt`;
 
 async function applyFlushes(tx: PgTx, flushes: ProgressFlush[]): Promise<Fence[]> {
   if (flushes.length === 0) return [];
-  // The jobs' marks before this flush: only this worker's turns change them, one at a
-  // time, so they cannot move between this read and the update (which locks the rows
-  // in the order of the flushes, as before marks).
-  const before = await tx.client.query<{ rid: number; mark: number }>(
-    'SELECT rid, flush_mark AS mark FROM jobs WHERE rid = ANY($1::bigint[])',
-    [flushes.map((f) => f.fence.row)],
-  );
-  const marks = new Map(before.rows.map((r) => [r.rid, r.mark]));
+  // Whether the flushes with log lines are fresh, from their jobs' marks before the
+  // update: only this worker's turns change them, one at a time.
+  const withLogs = flushes.filter((f) => f.logs);
+  const marks = new Map<number, number>();
+  if (withLogs.length > 0) {
+    const before = await tx.client.query<{ rid: number; mark: number }>(
+      'SELECT rid, flush_mark AS mark FROM jobs WHERE rid = ANY($1::bigint[])',
+      [withLogs.map((f) => f.fence.row)],
+    );
+    for (const r of before.rows) marks.set(r.rid, r.mark);
+  }
   const fresh = flushes.map((f) => f.mark > (marks.get(f.fence.row) ?? Number.POSITIVE_INFINITY));
   const r = await tx.client.query<{ rid: number; attempt: number }>(FLUSH, [
     tx.nowMs,
@@ -152,7 +157,6 @@ async function applyFlushes(tx: PgTx, flushes: ProgressFlush[]): Promise<Fence[]
     flushes.map((f) => Math.round(f.usage?.tokens ?? 0)),
     flushes.map((f) => f.usage?.costUsd ?? 0),
     flushes.map((f) => f.mark),
-    fresh,
   ]);
   const held = heldOf(flushes, r.rows);
   const lost: Fence[] = [];

@@ -4,6 +4,7 @@ import { type AnyJobDefinition, isJobDefinition } from '../core/define-job.ts';
 import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { validateParams } from '../core/schema.ts';
+import { jsonText } from '../core/text.ts';
 import type { NewJob } from '../store/store.ts';
 
 export interface EnqueueOptions {
@@ -90,7 +91,7 @@ export class JobTypes {
       id: newId(nowMs),
       type: def.type,
       name,
-      params: valid,
+      paramsJson: jsonText(valid, 'params'),
       batchId,
       idempotencyKey: key,
       priority,

@@ -209,7 +209,8 @@ export interface NewJob {
   id: string;
   type: string;
   name: string | null;
-  params: unknown;
+  /** The validated params as JSON text (core/text.ts jsonText). */
+  paramsJson: string;
   batchId: string | null;
   idempotencyKey: string | null;
   priority: number;

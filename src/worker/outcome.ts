@@ -1,8 +1,8 @@
 import { backoffDelayMs, DEFAULT_BACKOFF } from '../core/backoff.ts';
 import type { AnyJobDefinition } from '../core/define-job.ts';
 import { coerceError, KilnError, NonRetryableError, type StoredError } from '../core/errors.ts';
+import { jsonText } from '../core/text.ts';
 import type { Fence, Settle, StalledSettle } from '../store/store.ts';
-import { jsonText } from './storable.ts';
 
 /** How an attempt ended, before it is turned into one store call. */
 export type Outcome =

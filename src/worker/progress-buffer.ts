@@ -1,8 +1,8 @@
 import { KilnError } from '../core/errors.ts';
 import type { LogEntry } from '../core/model.ts';
-import { storableText } from '../core/text.ts';
+import { jsonText, storableText } from '../core/text.ts';
 import type { Fence, NewLog, ProgressFlush } from '../store/store.ts';
-import { jsonText, logFieldsText } from './storable.ts';
+import { logFieldsText } from './storable.ts';
 
 const MAX_LOG_MESSAGE = 8_192;
 

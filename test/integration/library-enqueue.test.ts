@@ -104,6 +104,21 @@ describe('enqueue', () => {
     expect((await kiln.jobs.get(job.id))?.params).toMatchObject({ value: 'v\u0000' });
   });
 
+  test('params JSON cannot hold (a BigInt the schema allows) are refused with INVALID_ARGUMENT, and nothing is stored', async () => {
+    const bigJob = defineJob({
+      type: 'big',
+      params: z.object({ n: z.bigint() }),
+      run: () => null,
+    });
+    const { kiln } = await openKiln({ jobs: [bigJob] });
+    const error = await rejection(kiln.enqueue(bigJob, { n: 10n }));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/^params must be a value JSON can hold: /);
+    const many = await rejection(kiln.enqueueMany([{ job: bigJob, params: { n: 1n } }]));
+    expect(many.code).toBe('INVALID_ARGUMENT');
+    expect(await countJobs(kiln)).toBe(0);
+  });
+
   test('a job definition passed directly is registered on the fly', async () => {
     const { kiln } = await openKiln();
     const adhoc = defineJob({ type: 'adhoc', params: z.object({ x: z.number() }), run: () => 1 });
@@ -213,7 +228,7 @@ describe('concurrent enqueues (grouped)', () => {
     const store = kiln.store;
     const insertJobs = store.insertJobs.bind(store);
     store.insertJobs = async (rows, batch) => {
-      if (rows.some((r) => (r.params as { value?: unknown }).value === 'poison')) {
+      if (rows.some((r) => (JSON.parse(r.paramsJson) as { value?: unknown }).value === 'poison')) {
         throw new Error('the store refused this transaction');
       }
       return insertJobs(rows, batch);

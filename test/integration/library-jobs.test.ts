@@ -554,7 +554,7 @@ describe('outcomes', () => {
         id: newId(),
         type: 'test',
         name: 'smuggled',
-        params: { action: 'explode' },
+        paramsJson: JSON.stringify({ action: 'explode' }),
         batchId: null,
         idempotencyKey: null,
         priority: 0,

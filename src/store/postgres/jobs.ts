@@ -69,7 +69,7 @@ export function insertJobsValues(jobs: NewJob[], batch?: NewBatch): PgValue[] {
       Math.round(j.delayMs),
       j.maxAttempts,
       j.retentionMs,
-      JSON.stringify(j.params ?? null),
+      j.paramsJson,
     ];
     for (let k = 0; k < values.length; k++) (columns[k] as PgValue[]).push(values[k]!);
   }

@@ -109,7 +109,7 @@ function insertParams(
 ): void {
   const rows: SQLInputValue[] = [];
   for (let i = 0; i < jobs.length; i++) {
-    if (inserted[i]!.created) rows.push(rid(i), JSON.stringify(jobs[i]!.params ?? null));
+    if (inserted[i]!.created) rows.push(rid(i), jobs[i]!.paramsJson);
   }
   let at = 0;
   const many = c.stmt(INSERT_PARAMS_MANY);

@@ -6,9 +6,9 @@ import { assertArtifactName } from '../../core/artifact-name.ts';
 import { type AnyJobDefinition, isJobDefinition, type JobContext } from '../../core/define-job.ts';
 import { coerceError, KilnError } from '../../core/errors.ts';
 import type { ArtifactInfo } from '../../core/model.ts';
+import { jsonText } from '../../core/text.ts';
 import { parseLogArgs, toBytes } from '../context.ts';
 import { isNonRetryable } from '../outcome.ts';
-import { jsonText } from '../storable.ts';
 import type { FromChild, ToChild } from './protocol.ts';
 
 const controller = new AbortController();

@@ -328,7 +328,7 @@ export interface ExpiredAttempt extends Fence {
 }
 
 export type Settle =
-  /** `resultJson`: the result as JSON text, null for none (worker/storable.ts). */
+  /** `resultJson`: the result as JSON text, null for none (core/text.ts jsonText). */
   | { kind: 'complete'; fence: Fence; resultJson: string | null }
   | { kind: 'reschedule'; fence: Fence; error: StoredError; delayMs: number }
   | { kind: 'fail'; fence: Fence; error: StoredError }

@@ -7,12 +7,6 @@ import { logFieldsText } from './storable.ts';
 const MAX_LOG_MESSAGE = 8_192;
 
 /**
- * What a handler reported since the last flush, coalesced: only the highest progress,
- * the last message and checkpoint, summed usage, and the log lines in order.
- * Calls cost a few comparisons, so handlers may report tens of thousands of times a
- * second; the worker writes the buffer in its next turn.
- */
-/**
  * A flush's mark: its attempt, then its place among the attempt's flushes, as one number
  * that only rises within a job (2^32 flushes an attempt, 2^21 attempts: within 2^53).
  * The store applies a flush only when its mark is above the job's `flush_mark`, so a
@@ -22,6 +16,12 @@ export function flushMark(attempt: number, n: number): number {
   return attempt * 2 ** 32 + n;
 }
 
+/**
+ * What a handler reported since the last flush, coalesced: only the highest progress,
+ * the last message and checkpoint, summed usage, and the log lines in order.
+ * Calls cost a few comparisons, so handlers may report tens of thousands of times a
+ * second; the worker writes the buffer in its next turn.
+ */
 export class ProgressBuffer {
   /** Highest fraction accepted in this attempt: lower reports are ignored. */
   private high = 0;

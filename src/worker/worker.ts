@@ -101,6 +101,13 @@ export class Worker {
   private readonly dirty = new Set<Attempt>();
   private turnQueued = false;
   private turnRunning = false;
+  /**
+   * A lease renewal in flight, or waiting for the turn in flight to end. Renewals and
+   * turns never overlap: both update this worker's running rows, in different orders,
+   * and two such statements can deadlock on PostgreSQL (one is aborted after a second).
+   */
+  private renewal: 'waiting' | 'running' | undefined;
+  private renewalMayStart: (() => void) | undefined;
   private turnAgain = false;
   private lastFlushMs = 0;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -198,7 +205,7 @@ export class Worker {
     const giveUpAt = Date.now() + 10_000;
     while (this.hasUnwritten() && Date.now() < giveUpAt) {
       await this.runTurn();
-      if (this.turnRunning) await sleep(1);
+      if (this.turnRunning || this.renewal !== undefined) await sleep(1);
     }
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.flushTimer);
@@ -252,7 +259,7 @@ export class Worker {
   };
 
   private async runTurn(): Promise<void> {
-    if (this.turnRunning) {
+    if (this.turnRunning || this.renewal === 'running') {
       this.turnAgain = true;
       return;
     }
@@ -271,14 +278,22 @@ export class Worker {
       else if (input.claim) await this.sleepUntilDue(claimedUpToMs);
     } catch (error) {
       this.events.emit('error', { error });
-      // The store was busy or failed, and the transaction rolled back: nothing of the
-      // turn was written. Queue it again (a lost completion would run the job twice),
-      // and try again shortly rather than spin.
+      // The store was busy or failed: the transaction rolled back, or (a connection lost
+      // after the commit) it committed unheard. Queue it again (a lost completion would
+      // run the job twice; flush marks keep a re-sent flush from counting twice), and
+      // try again shortly rather than spin.
       if (turn) this.requeue(turn);
       await sleep(50);
       this.turnAgain = true;
     } finally {
       this.turnRunning = false;
+      // A renewal waiting for this turn goes first; a turn queued now waits for it.
+      const start = this.renewalMayStart;
+      this.renewalMayStart = undefined;
+      if (start) {
+        this.renewal = 'running';
+        start();
+      }
       if (this.turnAgain) {
         this.turnAgain = false;
         this.queueTurn();
@@ -515,11 +530,26 @@ export class Worker {
   }
 
   private async renew(): Promise<void> {
-    if (this.active.size === 0) return;
-    const before = [...this.active.values()];
-    const held = await this.store.renewLeases(this.id, this.o.leaseMs);
-    this.reconcile(before, held);
-    this.releaseStrays(held);
+    if (this.active.size === 0 || this.renewal !== undefined) return;
+    if (this.turnRunning) {
+      this.renewal = 'waiting';
+      await new Promise<void>((resolve) => {
+        this.renewalMayStart = resolve;
+      });
+    }
+    this.renewal = 'running';
+    try {
+      const before = [...this.active.values()];
+      const held = await this.store.renewLeases(this.id, this.o.leaseMs);
+      this.reconcile(before, held);
+      this.releaseStrays(held);
+    } finally {
+      this.renewal = undefined;
+      if (this.turnAgain) {
+        this.turnAgain = false;
+        this.queueTurn();
+      }
+    }
   }
 
   /**

@@ -94,7 +94,7 @@ export class Worker {
   /** Leases held for attempts this worker is not running, at the last renewal (releaseStrays). */
   private strays = new Set<string>();
   private reaps: StalledSettle[] = [];
-  /** Flushes of a turn whose transaction failed (rolled back), written first next turn. */
+  /** Flushes of a turn that failed (rolled back, or committed unheard), sent again next turn. */
   private retryFlushes: ProgressFlush[] = [];
   /** The settles of the failed turn `retryFlushes` came from: they go with those flushes. */
   private readonly retrySettles = new Set<Settle>();

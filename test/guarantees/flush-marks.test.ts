@@ -6,21 +6,15 @@
  * still counts, and neither is a lost lease.
  */
 import { describe, expect, test } from 'vitest';
-import type { ClaimedJob, Fence, ProgressFlush, Settle, TurnInput } from '../../src/store/store.ts';
+import type { ClaimedJob, Fence, ProgressFlush, Settle } from '../../src/store/store.ts';
 import { flushMark } from '../../src/worker/progress-buffer.ts';
 import { useKiln } from '../support/library.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
+import { turnInput } from './support/turn-input.ts';
 
 const openKiln = useKiln();
 const owner = 'owner-marks';
 const claim = { owner, limit: 2, leaseMs: 60_000, types: [{ type: 'test', cap: null }] };
-const turnInput = (t: Partial<TurnInput>): TurnInput => ({
-  settles: [],
-  reaps: [],
-  flushes: [],
-  claim: null,
-  ...t,
-});
 const fenceOf = (j: ClaimedJob): Fence => ({ id: j.id, attempt: j.attempt, owner, row: j.row });
 const flush = (fence: Fence, n: number, message: string): ProgressFlush => ({
   fence,

@@ -7,19 +7,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { type ChangeEvent, Kiln } from '../../src/index.ts';
-import type {
-  ClaimRequest,
-  Fence,
-  Settle,
-  StalledSettle,
-  TurnInput,
-} from '../../src/store/store.ts';
+import type { ClaimRequest, Fence, Settle, StalledSettle } from '../../src/store/store.ts';
 import { flushMark } from '../../src/worker/progress-buffer.ts';
 import { waitFor } from '../support/helpers.ts';
 import { testJob } from '../support/test-jobs.ts';
 import { guaranteeJobs, zombieJob } from './support/jobs.ts';
 import { freeze, spawnWorkerProcess, teardown, testStore } from './support/processes.ts';
 import { storedArtifacts } from './support/stored-artifacts.ts';
+import { turnInput } from './support/turn-input.ts';
 
 /** Rising flush marks, as a worker's progress buffers make them. */
 let marks = 0;
@@ -33,13 +28,6 @@ const claimAs = (owner: string, leaseMs: number): ClaimRequest => ({
   limit: 1,
   leaseMs,
   types,
-});
-const turnInput = (t: Partial<TurnInput>): TurnInput => ({
-  settles: [],
-  reaps: [],
-  flushes: [],
-  claim: null,
-  ...t,
 });
 const error = { code: 'TEST', message: 'zombie says it failed' };
 

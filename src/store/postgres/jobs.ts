@@ -172,27 +172,78 @@ async function flagBatch(tx: PgTx, target: JobTarget, cancelled: boolean): Promi
   }
 }
 
+/**
+ * Changes the target's jobs in `state`s with `apply`, in passes that never wait for a
+ * row while holding another. A worker's turn holds the rows it writes until it commits
+ * and takes them in its own order (turn-statement.ts: flushes, then completions), so a
+ * statement that locked the target's rows in any order of its own could each hold a row
+ * the other waits for: PostgreSQL aborted one of the two after `deadlock_timeout` (1 s),
+ * the API's cancel as a 500 or the worker's turn (test/postgres/cancel-deadlock.test.ts).
+ * The first pass takes every row it can without waiting (SKIP LOCKED, in rid order) in
+ * one transaction; each row a turn held then gets a transaction of its own, which waits
+ * for the turn and holds nothing else. A row the turn moved on meanwhile (completed, say)
+ * is left as the turn left it, as if the change had come after.
+ */
+async function changeInPasses(
+  c: PgConnection,
+  target: JobTarget,
+  states: string,
+  first: (tx: PgTx) => Promise<void>,
+  apply: (tx: PgTx, rids: number[]) => Promise<string[]>,
+): Promise<string[]> {
+  const t = targetClause(target, 1);
+  const lock = (tx: PgTx, where: string, param: PgValue, wait: boolean) =>
+    tx.client
+      .query<{ rid: number }>(
+        `SELECT rid FROM jobs WHERE ${where} AND state IN (${states})
+         ORDER BY rid FOR UPDATE${wait ? '' : ' SKIP LOCKED'}`,
+        [param],
+      )
+      .then((r) => r.rows.map((row) => row.rid));
+  const { ids, busy } = await c.write(async (tx) => {
+    await first(tx);
+    const ids = await apply(tx, await lock(tx, t.sql, t.param, false));
+    // What is still in `states` now is what the pass skipped: rows other transactions held.
+    const busy = await tx.client.query<{ rid: number }>(
+      `SELECT rid FROM jobs WHERE ${t.sql} AND state IN (${states}) ORDER BY rid`,
+      [t.param],
+    );
+    return { ids, busy: busy.rows.map((r) => r.rid) };
+  });
+  for (const rid of busy) {
+    ids.push(...(await c.write(async (tx) => apply(tx, await lock(tx, 'rid = $1', rid, true)))));
+  }
+  return ids;
+}
+
 /** Pending and running jobs become cancelled; a running handler learns it from its lease check. */
 export async function cancelJobs(c: PgConnection, target: JobTarget): Promise<string[]> {
-  const t = targetClause(target, 2);
-  return c.write(async (tx) => {
-    await flagBatch(tx, target, true);
-    // A running attempt ends here: recorded before the row forgets it was running.
-    await tx.client.query(
-      `INSERT INTO job_attempts (job_id, attempt, state, started_at_ms, finished_at_ms, lease_owner, error)
-       SELECT id, attempt, 'cancelled', started_at_ms, $1, lease_owner, NULL FROM jobs
-       WHERE ${t.sql} AND state = 'running' ON CONFLICT (job_id, attempt) DO NOTHING`,
-      [tx.nowMs, t.param],
-    );
-    const r = await tx.client.query<{ id: string }>(
-      `UPDATE jobs SET state = 'cancelled', finished_at_ms = $1, expires_at_ms = $1 + retention_ms,
-         lease_expires_at_ms = NULL, updated_seq = ${TX_SEQ}
-       WHERE ${t.sql} AND state IN (${sqlStateList('cancel')}) RETURNING id`,
-      [tx.nowMs, t.param],
-    );
-    if (r.rows.length > 0) tx.changed();
-    return r.rows.map((row) => row.id);
-  });
+  const states = sqlStateList('cancel');
+  return changeInPasses(
+    c,
+    target,
+    states,
+    (tx) => flagBatch(tx, target, true),
+    async (tx, rids) => {
+      if (rids.length === 0) return [];
+      // A running attempt ends here: recorded before the row forgets it was running. The
+      // rows are locked, so this reads them as the update will find them.
+      await tx.client.query(
+        `INSERT INTO job_attempts (job_id, attempt, state, started_at_ms, finished_at_ms, lease_owner, error)
+         SELECT id, attempt, 'cancelled', started_at_ms, $1, lease_owner, NULL FROM jobs
+         WHERE rid = ANY($2::bigint[]) AND state = 'running' ON CONFLICT (job_id, attempt) DO NOTHING`,
+        [tx.nowMs, rids],
+      );
+      const r = await tx.client.query<{ id: string }>(
+        `UPDATE jobs SET state = 'cancelled', finished_at_ms = $1, expires_at_ms = $1 + retention_ms,
+           lease_expires_at_ms = NULL, updated_seq = ${TX_SEQ}
+         WHERE rid = ANY($2::bigint[]) AND state IN (${states}) RETURNING id`,
+        [tx.nowMs, rids],
+      );
+      if (r.rows.length > 0) tx.changed();
+      return r.rows.map((row) => row.id);
+    },
+  );
 }
 
 export async function retryJobs(
@@ -200,20 +251,24 @@ export async function retryJobs(
   target: JobTarget,
   includeCancelled: boolean,
 ): Promise<string[]> {
-  const t = targetClause(target, 2);
   const states = includeCancelled ? sqlStateList('retry') : `'failed'`;
-  return c.write(async (tx) => {
-    await flagBatch(tx, target, false);
-    // As in the SQLite store (sqlite/jobs.ts): attempt numbers keep counting, the budget
-    // resets, and progress stays until the next claim resets it under a new attempt.
-    const r = await tx.client.query<{ id: string }>(
-      `UPDATE jobs SET state = 'pending', max_attempts = attempt + attempt_budget, run_at_ms = $1,
-         error = NULL, result = NULL, checkpoint = NULL, lease_owner = NULL, lease_expires_at_ms = NULL,
-         started_at_ms = NULL, finished_at_ms = NULL, expires_at_ms = NULL, updated_seq = ${TX_SEQ}
-       WHERE ${t.sql} AND state IN (${states}) RETURNING id`,
-      [tx.nowMs, t.param],
-    );
-    if (r.rows.length > 0) {
+  return changeInPasses(
+    c,
+    target,
+    states,
+    (tx) => flagBatch(tx, target, false),
+    async (tx, rids) => {
+      if (rids.length === 0) return [];
+      // As in the SQLite store (sqlite/jobs.ts): attempt numbers keep counting, the budget
+      // resets, and progress stays until the next claim resets it under a new attempt.
+      const r = await tx.client.query<{ id: string }>(
+        `UPDATE jobs SET state = 'pending', max_attempts = attempt + attempt_budget, run_at_ms = $1,
+           error = NULL, result = NULL, checkpoint = NULL, lease_owner = NULL, lease_expires_at_ms = NULL,
+           started_at_ms = NULL, finished_at_ms = NULL, expires_at_ms = NULL, updated_seq = ${TX_SEQ}
+         WHERE rid = ANY($2::bigint[]) AND state IN (${states}) RETURNING id`,
+        [tx.nowMs, rids],
+      );
+      if (r.rows.length === 0) return [];
       tx.changed();
       // A batch that ended and was notified is open again: its next end notifies again.
       // Every webhook batch's row is locked (even one not notified): a dispatcher recording
@@ -221,12 +276,12 @@ export async function retryJobs(
       // either sees these jobs reopened or records the end before this clears the mark.
       await tx.client.query(
         `UPDATE batches SET webhook_notified_at_ms = NULL WHERE webhook_url IS NOT NULL
-           AND id IN (SELECT batch_id FROM jobs WHERE id = ANY($1::text[]))`,
-        [r.rows.map((row) => row.id)],
+           AND id IN (SELECT batch_id FROM jobs WHERE rid = ANY($1::bigint[]))`,
+        [rids],
       );
-    }
-    return r.rows.map((row) => row.id);
-  });
+      return r.rows.map((row) => row.id);
+    },
+  );
 }
 
 /** Deletes jobs with their params, logs and artifacts. */

@@ -9,12 +9,6 @@ import type { AttemptRow, BucketRow } from './store.ts';
  */
 export type AttemptEnd = AttemptRow['state'];
 
-/** What a settle records: a stall reap is 'stalled' whatever it decides for the job. */
-export function attemptEnd(kind: 'reschedule' | 'fail' | 'release', reaped: boolean): AttemptEnd {
-  if (reaped) return 'stalled';
-  return kind === 'reschedule' ? 'retried' : kind === 'fail' ? 'failed' : 'released';
-}
-
 export interface AttemptDbRow {
   attempt: number;
   state: AttemptEnd;

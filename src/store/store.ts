@@ -415,6 +415,15 @@ export interface AttemptRow {
   error: StoredError | null;
 }
 
+/** What a settle records: a stall reap is 'stalled' whatever it decides for the job. */
+export function attemptEnd(
+  kind: 'reschedule' | 'fail' | 'release',
+  reaped: boolean,
+): AttemptRow['state'] {
+  if (reaped) return 'stalled';
+  return kind === 'reschedule' ? 'retried' : kind === 'fail' ? 'failed' : 'released';
+}
+
 export interface BucketRow {
   atMs: number;
   completed: number;

@@ -18,6 +18,7 @@ import { decide, type Outcome } from './outcome.ts';
 import { findStalled } from './reaper.ts';
 import { runInline } from './runners/inline.ts';
 import { runInProcess } from './runners/process.ts';
+import { settledUnheard } from './settled-unheard.ts';
 
 export interface WorkerOptions {
   /** Attempts this worker runs at once. Default 10. */
@@ -342,8 +343,11 @@ export class Worker {
     const types: string[] = [];
     const later: Settle[] = [];
     const laterTypes: string[] = [];
+    const resent = new Set<Settle>();
     this.settles.forEach((s, i) => {
-      const now = !waiting.has(s.fence) || this.retrySettles.has(s);
+      const again = this.retrySettles.has(s);
+      if (again) resent.add(s);
+      const now = !waiting.has(s.fence) || again;
       (now ? settles : later).push(s);
       (now ? types : laterTypes).push(this.settleTypes[i] ?? '');
     });
@@ -353,7 +357,7 @@ export class Worker {
     this.retrySettles.clear();
     this.reaps = [];
     if (waiting.size > 0) this.turnAgain = true;
-    return { input: { settles, reaps, flushes, claim }, types };
+    return { input: { settles, reaps, flushes, claim }, types, resent };
   }
 
   private requeue({ input, types }: PendingTurn): void {
@@ -366,24 +370,12 @@ export class Worker {
 
   private afterTurn(turn: PendingTurn, settled: boolean[], reaped: boolean[], lost: Fence[]): void {
     const { input, types } = turn;
-    const complete = this.events.listening('job:complete');
     for (let i = 0; i < input.settles.length; i++) {
       const s = input.settles[i]!;
       const type = types[i] ?? '';
-      if (!settled[i]) this.events.emit('lease:lost', attemptRef(s.fence));
-      else if (s.kind === 'complete') {
-        if (complete)
-          this.events.emit('job:complete', { id: s.fence.id, type, attempt: s.fence.attempt });
-      } else if (s.kind === 'fail' || s.kind === 'reschedule') {
-        const retrying = s.kind === 'reschedule';
-        this.events.emit('job:fail', {
-          id: s.fence.id,
-          type,
-          attempt: s.fence.attempt,
-          error: s.error,
-          retrying,
-        });
-      }
+      if (settled[i]) this.emitSettled(s, type);
+      else if (turn.resent.has(s)) void this.refusedAgain(s, type);
+      else this.events.emit('lease:lost', attemptRef(s.fence));
     }
     for (let i = 0; i < input.reaps.length; i++) {
       const s = input.reaps[i]!;
@@ -513,6 +505,32 @@ export class Worker {
     this.queueTurn();
   }
 
+  private emitSettled(s: Settle, type: string): void {
+    const { id, attempt } = s.fence;
+    if (s.kind === 'complete') {
+      if (this.events.listening('job:complete'))
+        this.events.emit('job:complete', { id, type, attempt });
+    } else if (s.kind === 'fail' || s.kind === 'reschedule') {
+      this.events.emit('job:fail', {
+        id,
+        type,
+        attempt,
+        error: s.error,
+        retrying: s.kind === 'reschedule',
+      });
+    }
+  }
+
+  /** A settle sent again and refused: written by its first send, or its lease was lost. */
+  private async refusedAgain(s: Settle, type: string): Promise<void> {
+    const written = await settledUnheard(this.store, s).catch((error: unknown) => {
+      this.events.emit('error', { error });
+      return false;
+    });
+    if (written) this.emitSettled(s, type);
+    else this.events.emit('lease:lost', attemptRef(s.fence));
+  }
+
   private loseLease(fence: Fence): void {
     const attempt = this.active.get(fence.id);
     if (!attempt || attempt.fence.attempt !== fence.attempt) return;
@@ -618,6 +636,8 @@ export class Worker {
 interface PendingTurn {
   input: TurnInput;
   types: string[];
+  /** Settles sent again after a failed turn (which may have committed them unheard). */
+  resent: Set<Settle>;
 }
 
 function sleep(ms: number): Promise<void> {

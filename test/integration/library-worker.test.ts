@@ -435,6 +435,43 @@ describe('a failing store', () => {
     expect(done.progressMessage).toBe('done');
   });
 
+  for (const action of ['succeed', 'throw', 'throw-final'] as const) {
+    test(`a settle (${action}) whose turn committed unheard is reported once, as written, not as a lost lease`, async () => {
+      const { kiln, work } = await openKiln({ jobs });
+      const store = kiln.store;
+      const turn = store.turn.bind(store);
+      let lostReply = false;
+      store.turn = async (input) => {
+        const result = await turn(input);
+        if (!lostReply && input.settles.length > 0) {
+          lostReply = true;
+          throw new Error('Connection terminated unexpectedly');
+        }
+        return result;
+      };
+      const worker = work();
+      const seen: string[] = [];
+      worker.events.on('error', () => seen.push('error'));
+      worker.events.on('lease:lost', ({ attempt }) => seen.push(`lost ${attempt}`));
+      worker.events.on('job:complete', ({ attempt }) => seen.push(`complete ${attempt}`));
+      worker.events.on('job:fail', ({ attempt, retrying }) =>
+        seen.push(`fail ${attempt}${retrying ? ' retrying' : ''}`),
+      );
+      const job = await kiln.enqueue(testJob, { action });
+      const first = {
+        succeed: 'complete 1',
+        throw: 'fail 1 retrying',
+        'throw-final': 'fail 1',
+      }[action];
+      await waitFor(() => seen.includes(first), { what: first });
+      // The first send committed, its answer was lost (the error), the second was refused.
+      expect(seen.slice(0, 2)).toEqual(['error', first]);
+      if (action === 'throw') await waitForJob(kiln, job.id, 'failed');
+      expect(seen.filter((e) => e.startsWith('lost'))).toEqual([]);
+      expect(seen.filter((e) => e === first)).toHaveLength(1);
+    });
+  }
+
   test('a flush retried after a failed turn goes with a newer report of the job: the newer one wins, the usage of both adds up', async () => {
     const { kiln, work } = await openKiln({ jobs });
     const store = kiln.store;

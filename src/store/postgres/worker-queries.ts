@@ -1,14 +1,14 @@
-import { attemptEnd } from '../attempt-rows.ts';
 import { type ClaimRow, toClaimed } from '../rows.ts';
-import type {
-  ClaimedJob,
-  ClaimRequest,
-  ExpiredAttempt,
-  Fence,
-  ProgressFlush,
-  Settle,
-  TurnInput,
-  TurnResult,
+import {
+  attemptEnd,
+  type ClaimedJob,
+  type ClaimRequest,
+  type ExpiredAttempt,
+  type Fence,
+  type ProgressFlush,
+  type Settle,
+  type TurnInput,
+  type TurnResult,
 } from '../store.ts';
 import type { PgConnection, PgTx, PgValue } from './connection.ts';
 import { CAPPED_DUE, DB_NOW_MS, TX_SEQ } from './sql.ts';

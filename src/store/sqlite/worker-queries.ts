@@ -1,15 +1,15 @@
 import type { SQLInputValue } from 'node:sqlite';
-import { attemptEnd } from '../attempt-rows.ts';
 import { type ClaimRow, toClaimed } from '../rows.ts';
-import type {
-  ClaimedJob,
-  ClaimRequest,
-  ExpiredAttempt,
-  Fence,
-  ProgressFlush,
-  Settle,
-  TurnInput,
-  TurnResult,
+import {
+  attemptEnd,
+  type ClaimedJob,
+  type ClaimRequest,
+  type ExpiredAttempt,
+  type Fence,
+  type ProgressFlush,
+  type Settle,
+  type TurnInput,
+  type TurnResult,
 } from '../store.ts';
 import type { SqliteConnection, Tx } from './connection.ts';
 

@@ -154,6 +154,33 @@ describe('enqueueMany', () => {
     );
   });
 
+  test('names, keys and params keep every character an array literal treats specially', async () => {
+    const { kiln } = await openKiln({ jobs: testJobs });
+    const texts = [
+      'NULL',
+      'null',
+      '"quoted"',
+      'back\\slash\\',
+      '{braces}',
+      'a,b',
+      ' spaced ',
+      "it's",
+      'é ✓ 😀',
+    ];
+    const inserted = await kiln.enqueueMany(
+      texts.map((t) => ({
+        job: testJob,
+        params: { value: t },
+        options: { name: t, idempotencyKey: `key ${t}` },
+      })),
+    );
+    expect(inserted.every((j) => j.created)).toBe(true);
+    const jobs = await Promise.all(inserted.map((j) => kiln.jobs.get(j.id)));
+    expect(
+      jobs.map((j) => [j!.name, j!.idempotencyKey, (j!.params as { value: string }).value]),
+    ).toEqual(texts.map((t) => [t, `key ${t}`, t]));
+  });
+
   test('is all-or-nothing: one invalid item stores none', async () => {
     const { kiln } = await openKiln({ jobs: testJobs });
     const items = [

@@ -54,3 +54,26 @@ export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint
 /** Whether any job of a capped batch is due (jobs_pending_capped: empty while no batch has a cap). */
 export const CAPPED_DUE = `EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND batch_concurrency IS NOT NULL
   AND run_at_ms <= (extract(epoch from statement_timestamp()) * 1000)::bigint)`;
+
+/**
+ * A text[] parameter as PostgreSQL's array literal, built here rather than by the driver,
+ * which escapes every element with two regular expressions: for an enqueue of 20,000
+ * jobs that was about 30 ms of the call's 450 (a CPU profile of W1). Every element is
+ * quoted, so no text is read as NULL or split; backslashes and quotes are escaped.
+ */
+export function textArray(values: readonly (string | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (i > 0) out += ',';
+    if (v === null) out += 'NULL';
+    else if (v.includes('"') || v.includes('\\')) out += `"${v.replace(/["\\]/g, '\\$&')}"`;
+    else out += `"${v}"`;
+  }
+  return `${out}}`;
+}
+
+/** A numeric array parameter (integers, or any finite numbers) as an array literal. */
+export function numberArray(values: readonly number[]): string {
+  return `{${values.join(',')}}`;
+}

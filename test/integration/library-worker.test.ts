@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { type ChangeEvent, defineJob, KilnError } from '../../src/index.ts';
+import type { Store, TurnInput } from '../../src/store/store.ts';
 import { spawnWorker, waitFor } from '../support/helpers.ts';
 import { collectEvents, Gates, useKiln, waitForJob } from '../support/library.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
@@ -67,6 +68,24 @@ const spendOnceJob = defineJob({
 });
 
 const jobs = [...testJobs, resumableJob, longFirstJob, twoReportsJob, spendOnceJob];
+
+/**
+ * The first turn that `matches` commits, then its answer is lost: as when the connection
+ * dies between PostgreSQL's commit and its reply. Returns whether that has happened.
+ */
+function loseFirstAnswer(store: Store, matches: (input: TurnInput) => boolean): () => boolean {
+  const turn = store.turn.bind(store);
+  let lost = false;
+  store.turn = async (input) => {
+    const result = await turn(input);
+    if (!lost && matches(input)) {
+      lost = true;
+      throw new Error('Connection terminated unexpectedly');
+    }
+    return result;
+  };
+  return () => lost;
+}
 
 describe('checkpoints', () => {
   test('the next attempt gets the checkpoint the failed one last sent', async () => {
@@ -408,24 +427,13 @@ describe('a failing store', () => {
 
   test('a turn that committed but whose answer was lost is written again without doubling its usage or log lines', async () => {
     const { kiln, work } = await openKiln({ jobs });
-    const store = kiln.store;
-    const turn = store.turn.bind(store);
-    let lostReply = false;
-    // The turn carrying the log line commits, then its answer is lost: as when the
-    // connection dies between PostgreSQL's commit and its reply.
-    store.turn = async (input) => {
-      const result = await turn(input);
-      if (!lostReply && input.flushes.some((f) => f.logs?.length)) {
-        lostReply = true;
-        throw new Error('Connection terminated unexpectedly');
-      }
-      return result;
-    };
+    // The turn carrying the log line commits, then its answer is lost.
+    const lost = loseFirstAnswer(kiln.store, (input) => input.flushes.some((f) => f.logs?.length));
     const worker = work();
     const errors: unknown[] = [];
     worker.events.on('error', ({ error }) => errors.push(error));
     const job = await kiln.enqueue(spendOnceJob, { key: 'lost-reply' });
-    await waitFor(() => lostReply, { what: 'the lost reply' });
+    await waitFor(lost, { what: 'the lost reply' });
     // The worker sent the turn again (it cannot know that it had committed).
     await waitFor(() => errors.length === 1);
     gates.open('lost-reply:go');
@@ -438,17 +446,7 @@ describe('a failing store', () => {
   for (const action of ['succeed', 'throw', 'throw-final'] as const) {
     test(`a settle (${action}) whose turn committed unheard is reported once, as written, not as a lost lease`, async () => {
       const { kiln, work } = await openKiln({ jobs });
-      const store = kiln.store;
-      const turn = store.turn.bind(store);
-      let lostReply = false;
-      store.turn = async (input) => {
-        const result = await turn(input);
-        if (!lostReply && input.settles.length > 0) {
-          lostReply = true;
-          throw new Error('Connection terminated unexpectedly');
-        }
-        return result;
-      };
+      loseFirstAnswer(kiln.store, (input) => input.settles.length > 0);
       const worker = work();
       const seen: string[] = [];
       worker.events.on('error', () => seen.push('error'));

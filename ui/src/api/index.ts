@@ -5,6 +5,8 @@ import type {
   AttemptBody,
   BatchBody,
   BatchPageBody,
+  CreateBatchRequest,
+  CreateTemplateRequest,
   JobBody,
   JobPageBody,
   JobTypeBody,
@@ -30,12 +32,12 @@ export const api = {
   logout: () => request<void>('DELETE', '/api/session'),
   jobTypes: () => request<{ items: JobTypeBody[] }>('GET', '/api/job-types'),
   templates: () => request<{ items: TemplateBody[] }>('GET', '/api/templates'),
-  createTemplate: (body: Record<string, unknown>) =>
+  createTemplate: (body: CreateTemplateRequest) =>
     request<TemplateBody>('POST', '/api/templates', body),
   batches: (filter: BatchFilter & { cursor?: string | null; limit?: number } = {}) =>
     request<BatchPageBody>('GET', withQuery('/api/batches', { ...filter })),
   batch: (id: string) => request<BatchBody>('GET', `/api/batches/${enc(id)}`),
-  createBatch: (body: Record<string, unknown>) => request<BatchBody>('POST', '/api/batches', body),
+  createBatch: (body: CreateBatchRequest) => request<BatchBody>('POST', '/api/batches', body),
   batchAction: (id: string, action: 'pause' | 'resume' | 'cancel' | 'retry-failed') =>
     request<BatchBody>('POST', `/api/batches/${enc(id)}/${action}`),
   timeline: (id: string, bucketMs: number) =>

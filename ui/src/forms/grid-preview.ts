@@ -58,4 +58,4 @@ export function previewJobs(
   }));
 }
 
-export { MAX_GRID_CELLS };
+export { type Grid, MAX_GRID_CELLS };

@@ -141,9 +141,9 @@ export function BatchDetailView({ id }: { id: string }) {
   );
 }
 
-/** Template, start, cap and webhook, when the batch has them (`concurrency` lands with the API helper). */
+/** Template, start, cap and webhook, when the batch has them. */
 function BatchFacts({ batch }: { batch: BatchBody }) {
-  const cap = (batch as BatchBody & { concurrency?: number | null }).concurrency;
+  const cap = batch.concurrency;
   const facts: string[] = [];
   if (batch.template) facts.push(`template ${batch.template}`);
   facts.push(`created ${new Date(batch.createdAt).toLocaleString()}`);

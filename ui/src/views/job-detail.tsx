@@ -12,13 +12,14 @@ import { bytes, clock } from '../format/time.ts';
 import { useJob } from '../live/hooks.ts';
 import { store } from '../live/store.ts';
 import { ArtifactPreview } from './artifact-preview.tsx';
-import { loadAttempts } from './attempts.ts';
 
 const LOG_POLL_MS = 1_000;
 
 export function JobDetailView({ id }: { id: string }) {
   const job = useJob(id);
   const [error, setError] = useState<unknown>();
+  /** The last failed read of the attempts or artifacts (cleared by the next good one). */
+  const [readError, setReadError] = useState<unknown>();
   const [logs, setLogs] = useState<LogEntryBody[]>([]);
   const [attempts, setAttempts] = useState<AttemptBody[]>([]);
   const [artifacts, setArtifacts] = useState<ArtifactInfoBody[]>([]);
@@ -57,11 +58,21 @@ export function JobDetailView({ id }: { id: string }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: re-read when the state or attempt moves
   useEffect(() => {
     if (!job) return;
-    loadAttempts(job, logs).then(setAttempts, () => {});
-    api.artifacts(id).then(
-      (a) => setArtifacts(a.items),
-      () => {},
+    let stop = false;
+    Promise.all([api.attempts(id), api.artifacts(id)]).then(
+      ([a, files]) => {
+        if (stop) return;
+        setAttempts(a.items);
+        setArtifacts(files.items);
+        setReadError(undefined);
+      },
+      (e) => {
+        if (!stop) setReadError(e);
+      },
     );
+    return () => {
+      stop = true;
+    };
   }, [id, state, attempt, job === undefined, logs.length]);
 
   const act = async (action: 'cancel' | 'retry') => {
@@ -132,6 +143,7 @@ export function JobDetailView({ id }: { id: string }) {
         </button>
       </div>
       <FormError error={error} />
+      <FormError error={readError} />
       {job.error ? (
         <section data-testid="job-error" className="job-error">
           <h2>Error</h2>

@@ -1,20 +1,14 @@
-/** Reads that feed the live store, with the fallbacks for routes that may not exist yet. */
-import { ApiError, api, type BatchFilter } from '../api/index.ts';
+/** Reads that feed the live store. */
+import { api, type BatchFilter } from '../api/index.ts';
 import type { BatchBody } from '../api/types.ts';
 import { store } from '../live/store.ts';
 
-/** Batches by filter; a server that refuses the filters (400) is asked without them. */
+/** Batches by filter, one page, into the store. Answers the next page's cursor. */
 export async function loadBatches(
   filter: BatchFilter,
   cursor: string | null = null,
 ): Promise<string | null> {
-  let page: { items: BatchBody[]; nextCursor: string | null };
-  try {
-    page = await api.batches({ ...filter, cursor, limit: 100 });
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 400) throw error;
-    page = await api.batches({ cursor, limit: 100 });
-  }
+  const page = await api.batches({ ...filter, cursor, limit: 100 });
   for (const b of page.items) store.putBatch(b);
   return page.nextCursor;
 }
@@ -30,6 +24,7 @@ export async function loadBatchJobs(batchId: string, signal: AbortSignal): Promi
   } while (cursor !== null);
 }
 
+/** The filter applied to the batches the store holds (the stream brings others too). */
 export function matchesBatch(b: BatchBody, filter: BatchFilter): boolean {
   if (filter.state && !filter.state.split(',').includes(b.state)) return false;
   if (filter.q && !b.name.toLowerCase().includes(filter.q.toLowerCase())) return false;

@@ -6,9 +6,20 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useLocation } from 'wouter';
 import { api, fieldIssues } from '../api/index.ts';
-import type { JobTypeBody, TemplateBody } from '../api/types.ts';
+import type {
+  CreateBatchRequest,
+  CreateTemplateRequest,
+  JobTypeBody,
+  TemplateBody,
+} from '../api/types.ts';
 import { FormError } from '../components/form-error.tsx';
-import { gridSize, MAX_GRID_CELLS, previewJobs, readAxes } from '../forms/grid-preview.ts';
+import {
+  type Grid,
+  gridSize,
+  MAX_GRID_CELLS,
+  previewJobs,
+  readAxes,
+} from '../forms/grid-preview.ts';
 import { type Field, fieldsOf, type JsonSchema, readForm, toRaw } from '../forms/schema-fields.ts';
 import { store } from '../live/store.ts';
 import { ParamField } from './param-field.tsx';
@@ -19,6 +30,11 @@ function axisRaw(field: Field | undefined, values: readonly unknown[]): string {
   return values
     .map((v) => (typeof v === 'string' && field?.kind !== 'enum' ? v : JSON.stringify(v)))
     .join(', ');
+}
+
+/** The grid as the request types it (mutable arrays). */
+function wireGrid(grid: Grid): Record<string, unknown[]> {
+  return Object.fromEntries(Object.entries(grid).map(([k, v]) => [k, [...v]]));
 }
 
 export function NewBatchView() {
@@ -106,8 +122,8 @@ export function NewBatchView() {
     ...axisErrors,
   };
 
-  const batchOptions = () => {
-    const body: Record<string, unknown> = {};
+  const batchOptions = (): CreateBatchRequest => {
+    const body: CreateBatchRequest = {};
     if (name.trim()) body.name = name.trim();
     if (priority.trim()) body.priority = Number(priority);
     if (runAt) body.runAt = new Date(runAt).toISOString();
@@ -130,8 +146,11 @@ export function NewBatchView() {
     e.preventDefault();
     if (!valid()) return;
     const body = batchOptions();
-    if (template) Object.assign(body, { template: template.name, params, grid });
-    else {
+    if (template) {
+      body.template = template.name;
+      body.params = params;
+      body.grid = wireGrid(grid);
+    } else {
       body.jobs = (preview ?? []).map((j) =>
         j.name
           ? { type: type!.type, params: j.params, name: j.name }
@@ -153,8 +172,8 @@ export function NewBatchView() {
 
   const save = async () => {
     if (!valid()) return;
-    const body: Record<string, unknown> = { name: saveName.trim(), type: type!.type, params };
-    if (Object.keys(grid).length > 0) body.grid = grid;
+    const body: CreateTemplateRequest = { name: saveName.trim(), type: type!.type, params };
+    if (Object.keys(grid).length > 0) body.grid = wireGrid(grid);
     if (webhook.trim()) body.webhook = { url: webhook.trim() };
     try {
       const t = await api.createTemplate(body);

@@ -2,7 +2,8 @@
  * The New batch form in real Chromium against a real `kiln serve`: a batch from a
  * template (a param changed, grid axes set, the preview counted) created, then watched
  * live on its page to completion without a reload; an invalid param shown inline with
- * nothing created; and the main actions by keyboard alone.
+ * nothing created; and the main actions by keyboard alone. The Batch page's throughput
+ * chart covers the batch's run, with a time axis, while it runs and once it ended.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +49,13 @@ e2eSuite('the New batch form', (browser) => {
     await waitText(page.getByTestId('grid-preview-count'), '6');
     expect(await page.getByTestId('grid-preview-row').count()).toBe(6);
     await page.getByTestId('batch-name').fill('made by the form');
+    // The chart's reads fail until the page has said so; then it reads again by itself.
+    let refusing = true;
+    await page.route(/\/api\/batches\/[^/]+\/timeline/, (route) =>
+      refusing
+        ? route.fulfill({ status: 503, contentType: 'application/json', body: '{}' })
+        : route.continue(),
+    );
     await page.getByTestId('create-batch').click();
 
     await page.waitForURL(batchPage);
@@ -87,6 +95,21 @@ e2eSuite('the New batch form', (browser) => {
       { timeoutMs: 20_000, what: 'six running rows with progress' },
     );
     expect(await countOf(page, 'batch-count-running')).toBe(6);
+    // The throughput chart spans the run so far (nothing finished yet): bars from the
+    // batch's start to now, a time axis under them, a summary as its accessible name.
+    const chart = page.getByTestId('throughput-chart');
+    await page.getByTestId('throughput-error').waitFor();
+    refusing = false;
+    await page.getByTestId('throughput-error').waitFor({ state: 'detached', timeout: 20_000 });
+    await waitFor(async () => (await chart.getByTestId('throughput-bucket').count()) > 1, {
+      what: 'a chart of more than one bar',
+    });
+    expect(await chart.getByTestId('throughput-axis').textContent()).toMatch(
+      /^\d{1,2}:\d{2}:\d{2}.*\d+ s a bar.*now$/,
+    );
+    expect(await chart.getByRole('img').getAttribute('aria-label')).toMatch(
+      /^Throughput: 0 jobs finished in the last \d+ s, in bars of \d+ s/,
+    );
     writeFileSync(release, '');
 
     await waitAttr(page.getByTestId('batch-detail'), 'data-state', 'completed');
@@ -99,6 +122,16 @@ e2eSuite('the New batch form', (browser) => {
     const messages = await page.getByTestId('job-message').allTextContents();
     expect(messages.map((m) => m.trim()).sort()).toEqual(
       ['alpha', 'alpha', 'beta', 'beta', 'gamma', 'gamma'].map((l) => `${l} done`),
+    );
+    // Ended: the chart counts the six finishes, its axis ends at the batch's finish.
+    await waitFor(
+      async () =>
+        /^6 jobs finished over /.test((await chart.locator('figcaption').textContent()) ?? ''),
+      { what: 'the chart counting six finished jobs' },
+    );
+    expect(await chart.getByTestId('throughput-bucket').count()).toBeGreaterThan(1);
+    expect(await chart.getByTestId('throughput-axis').textContent()).toMatch(
+      /\d{1,2}:\d{2}:\d{2}\s*(AM|PM)?$/,
     );
     expect(await marker(page)).toBe('no reload');
     expect((await server.batch(batchId)).state).toBe('completed');

@@ -1,11 +1,16 @@
 /**
  * The live store and the throughput helpers: an older row (lower seq) never replaces a
  * newer one, so progress on screen never goes backwards; listeners of a key are called
- * once per flush however many events came; ETA and throughput from finish times.
+ * once per flush however many events came; the throughput chart's buckets and the ETA.
  */
 import { describe, expect, it } from 'vitest';
 import type { BatchBody, JobBody } from '../../src/server/schemas/index.ts';
-import { bucketize, etaMs, ratePerSecond } from '../../ui/src/format/throughput.ts';
+import {
+  chooseBucketMs,
+  etaMs,
+  padBuckets,
+  ratePerSecond,
+} from '../../ui/src/format/throughput.ts';
 import { duration } from '../../ui/src/format/time.ts';
 import { applyMessage } from '../../ui/src/live/connection.ts';
 import { LiveStore } from '../../ui/src/live/store.ts';
@@ -53,7 +58,7 @@ describe('the live store', () => {
     expect(store.jobIdsOf('b1')).toEqual(['j1']);
   });
 
-  it('takes job and batch events from the stream, and records finishes it saw', () => {
+  it('takes job and batch events from the stream', () => {
     const { store } = manualStore();
     applyMessage(store, {
       event: 'job',
@@ -79,32 +84,42 @@ describe('the live store', () => {
     applyMessage(store, { event: 'job', data: 'not json', id: '', hasId: false });
     expect(store.jobs.get('j1')!.state).toBe('completed');
     expect(store.batches.has('b1')).toBe(true);
-    expect(store.finishes.get('b1')).toEqual([
-      { at: Date.parse('2025-01-01T00:00:10.000Z'), failed: false },
-    ]);
   });
 });
 
 describe('throughput and ETA', () => {
-  it('buckets finishes with gaps as zeros', () => {
+  it("pads the timeline's buckets from the batch's start to its end, gaps as zeros", () => {
     const t0 = 1_000_000;
-    const b = bucketize(
-      [
-        { at: t0 + 100, failed: false },
-        { at: t0 + 200, failed: true },
-        { at: t0 + 11_000, failed: false },
-      ],
-      5_000,
-      t0 + 14_000,
-    );
+    const items = [
+      { at: t0 + 5_000, completed: 1, failed: 1 },
+      { at: t0 + 15_000, completed: 1, failed: 0 },
+    ];
+    const b = padBuckets(items, 5_000, t0 + 1_200, t0 + 24_000);
     expect(b).toEqual([
-      { at: t0, completed: 1, failed: 1 },
-      { at: t0 + 5_000, completed: 0, failed: 0 },
-      { at: t0 + 10_000, completed: 1, failed: 0 },
+      { at: t0, completed: 0, failed: 0 },
+      { at: t0 + 5_000, completed: 1, failed: 1 },
+      { at: t0 + 10_000, completed: 0, failed: 0 },
+      { at: t0 + 15_000, completed: 1, failed: 0 },
+      { at: t0 + 20_000, completed: 0, failed: 0 },
     ]);
-    expect(ratePerSecond(b, 5_000, 15_000)).toBeCloseTo(3 / 15);
-    expect(ratePerSecond(b, 5_000, 5_000)).toBeCloseTo(1 / 5);
-    expect(bucketize([], 5_000, t0)).toEqual([]);
+    // Nothing finished yet: empty bars over the run so far; a finish outside widens it.
+    expect(padBuckets([], 5_000, t0, t0 + 9_999)).toHaveLength(2);
+    expect(padBuckets(items, 5_000, t0 + 10_000, t0 + 10_000)[0]!.at).toBe(t0 + 5_000);
+    expect(ratePerSecond(b, 5_000, 15_000)).toBeCloseTo(1 / 15);
+    expect(ratePerSecond(b, 5_000, 10_000)).toBeCloseTo(1 / 10);
+  });
+
+  it('chooses a readable bucket size giving at most 60 bars', () => {
+    expect(chooseBucketMs(0)).toBe(1_000);
+    expect(chooseBucketMs(30_000)).toBe(1_000);
+    expect(chooseBucketMs(60_000)).toBe(1_000);
+    expect(chooseBucketMs(61_000)).toBe(2_000);
+    expect(chooseBucketMs(10 * 60_000)).toBe(10_000);
+    expect(chooseBucketMs(3 * 3_600_000)).toBe(300_000);
+    expect(chooseBucketMs(10 * 86_400_000)).toBe(21_600_000);
+    expect(chooseBucketMs(100 * 86_400_000)).toBe(2 * 86_400_000);
+    for (const span of [1, 59_999, 123_456, 7_654_321, 98_765_432])
+      expect(span / chooseBucketMs(span)).toBeLessThanOrEqual(60);
   });
 
   it('ETA is remaining over rate; unknown without a rate', () => {

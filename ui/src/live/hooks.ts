@@ -37,11 +37,6 @@ export function useBatchJobIds(batchId: string): readonly string[] {
   return store.jobIdsOf(batchId).slice();
 }
 
-export function useFinishes(batchId: string) {
-  useKey(`finishes:${batchId}`);
-  return store.finishes.get(batchId) ?? [];
-}
-
 export function useConnectionStatus(): ConnectionStatus {
   const [s, set] = useState(connection.status);
   useEffect(() => connection.subscribe(set), []);
@@ -78,14 +73,4 @@ const ticker = (() => {
 
 export function useNow(): number {
   return useSyncExternalStore(ticker.subscribe, ticker.now);
-}
-
-/** Re-renders every `ms`, on a timer of its own (a chart's buckets). */
-export function useNowEvery(ms: number): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(t);
-  }, [ms]);
-  return now;
 }

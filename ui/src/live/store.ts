@@ -10,21 +10,12 @@ import { frameScheduler } from './frame.ts';
 
 type Listener = () => void;
 
-/** A finished job seen by this page, for the throughput chart when the API has no timeline. */
-export interface Finish {
-  at: number;
-  failed: boolean;
-}
-
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-
 export class LiveStore {
   readonly jobs = new Map<string, JobBody>();
   readonly batches = new Map<string, BatchBody>();
   /** Job ids of each batch, in the order first seen. */
   private readonly batchJobs = new Map<string, string[]>();
   private readonly batchJobSet = new Map<string, Set<string>>();
-  readonly finishes = new Map<string, Finish[]>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly dirty = new Set<string>();
   private readonly versions = new Map<string, number>();
@@ -65,7 +56,7 @@ export class LiveStore {
   }
 
   /** Takes a job unless the one held is newer. Returns whether it was taken. */
-  putJob(job: JobBody, now = Date.now()): boolean {
+  putJob(job: JobBody): boolean {
     const held = this.jobs.get(job.id);
     if (held && held.seq >= job.seq) return false;
     this.jobs.set(job.id, job);
@@ -82,24 +73,6 @@ export class LiveStore {
         set.add(job.id);
         this.batchJobs.get(job.batchId)!.push(job.id);
         this.touch(`batch-jobs:${job.batchId}`);
-      }
-      // A job seen to finish (not one read already finished) counts toward throughput.
-      if (
-        held &&
-        !TERMINAL.has(held.state) &&
-        TERMINAL.has(job.state) &&
-        job.state !== 'cancelled'
-      ) {
-        let list = this.finishes.get(job.batchId);
-        if (!list) {
-          list = [];
-          this.finishes.set(job.batchId, list);
-        }
-        list.push({
-          at: job.finishedAt ? Date.parse(job.finishedAt) : now,
-          failed: job.state === 'failed',
-        });
-        this.touch(`finishes:${job.batchId}`);
       }
     }
     return true;

@@ -1,31 +1,27 @@
 /**
  * `/batches/:id`: totals, live progress, throughput chart and ETA, actions, the ZIP, and
- * a virtualized row per job. The chart comes from the API's timeline, or, while that
- * route is absent (404), from the finishes this page saw on the event stream.
+ * a virtualized row per job. The chart's data is the API's timeline (./timeline.ts).
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, exportUrl } from '../api/index.ts';
-import type { BatchBody, TimelineBody } from '../api/types.ts';
+import type { BatchBody } from '../api/types.ts';
 import { BatchCounts } from '../components/counts.tsx';
 import { FormError } from '../components/form-error.tsx';
 import { JobList } from '../components/job-list.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { ThroughputChart } from '../components/throughput-chart.tsx';
-import { type Bucket, bucketize } from '../format/throughput.ts';
-import { useBatch, useBatchJobIds, useFinishes, useNowEvery } from '../live/hooks.ts';
+import { padBuckets } from '../format/throughput.ts';
+import { useBatch, useBatchJobIds, useNow } from '../live/hooks.ts';
 import { store } from '../live/store.ts';
 import { loadBatchJobs } from './load.ts';
-
-const BUCKET_MS = 5_000;
+import { batchSpan, type TimelineData, useTimeline } from './timeline.ts';
 
 export function BatchDetailView({ id }: { id: string }) {
   const batch = useBatch(id);
   const ids = useBatchJobIds(id);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  const [timeline, setTimeline] = useState<TimelineBody | null | 'absent'>(null);
-  const finishes = useFinishes(id);
-  const now = useNowEvery(BUCKET_MS);
+  const timeline = useTimeline(batch);
 
   useEffect(() => {
     const ac = new AbortController();
@@ -33,33 +29,6 @@ export function BatchDetailView({ id }: { id: string }) {
     loadBatchJobs(id, ac.signal).catch(setError);
     return () => ac.abort();
   }, [id]);
-
-  const finished = batch?.finishedAt != null;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: re-read as jobs finish and on the tick
-  useEffect(() => {
-    if (timeline === 'absent') return;
-    api.timeline(id, BUCKET_MS).then(setTimeline, () => setTimeline('absent'));
-  }, [id, finishes.length, finished ? 0 : now]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the counts and ids say when the store's jobs finished
-  const buckets: Bucket[] = useMemo(() => {
-    if (timeline !== null && timeline !== 'absent') {
-      return timeline.items.map((b) => ({
-        at: Date.parse(b.at),
-        completed: b.completed,
-        failed: b.failed,
-      }));
-    }
-    // Without the timeline route: the finish times of the jobs this page holds.
-    const done: { at: number; failed: boolean }[] = [];
-    for (const jobId of store.jobIdsOf(id)) {
-      const j = store.jobs.get(jobId);
-      if (j?.finishedAt && (j.state === 'completed' || j.state === 'failed')) {
-        done.push({ at: Date.parse(j.finishedAt), failed: j.state === 'failed' });
-      }
-    }
-    return bucketize(done.length > 0 ? done : finishes, BUCKET_MS, now);
-  }, [timeline, finishes, now, id, ids.length, batch?.counts.completed, batch?.counts.failed]);
 
   const act = async (action: 'pause' | 'resume' | 'cancel' | 'retry-failed') => {
     setBusy(true);
@@ -134,12 +103,37 @@ export function BatchDetailView({ id }: { id: string }) {
         </a>
       </div>
       <FormError error={error} />
-      <ThroughputChart buckets={buckets} bucketMs={BUCKET_MS} />
+      <Throughput batch={batch} timeline={timeline} />
       <h2>Jobs ({ids.length})</h2>
       <JobList ids={ids} label={`Jobs of ${batch.name}`} />
     </div>
   );
 }
+
+/** The chart over the batch's run so far, padded to it; the last read's failure under it. */
+function Throughput({ batch, timeline }: { batch: BatchBody; timeline: TimelineData | undefined }) {
+  const now = useNow(); // the axis's end moves on while the batch runs
+  if (timeline === undefined) return <p className="muted">Loading throughput…</p>;
+  const { startMs, endMs } = batchSpan(batch, now);
+  return (
+    <>
+      <ThroughputChart
+        buckets={padBuckets(timeline.items, timeline.bucketMs, startMs, endMs)}
+        bucketMs={timeline.bucketMs}
+        startMs={startMs}
+        endMs={endMs}
+        running={batch.finishedAt === null}
+      />
+      {timeline.error === undefined ? null : (
+        <p className="muted" role="status" data-testid="throughput-error">
+          {`Throughput not updated (${errorText(timeline.error)}); trying again.`}
+        </p>
+      )}
+    </>
+  );
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Template, start, cap and webhook, when the batch has them. */
 function BatchFacts({ batch }: { batch: BatchBody }) {

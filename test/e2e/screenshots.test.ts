@@ -1,15 +1,22 @@
 /**
  * Screenshots of every view (Batches, New batch, Batch, Job, Jobs) at 1280 and 390 px,
  * light and dark, kept in test-results/e2e/ as test output. Each view is also checked to
- * fit 390 px without sideways scrolling, and to change its background in dark mode.
+ * fit 390 px without sideways scrolling, and to change its background in dark mode. At
+ * 390 px the Batch and Jobs views' rows keep every part (icon, bar, message, attempt,
+ * heartbeat age) on screen, on two lines, each row clear of the next.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../support/helpers.ts';
-import { e2eSuite, screenshots } from './support/browser.ts';
+import { e2eSuite, frames, screenshots } from './support/browser.ts';
 import { live, waitAttr } from './support/page.ts';
 import { KilnServer } from './support/server.ts';
+
+/** What a row's height is read through in the page (the project compiles without lib.dom). */
+interface PageBox {
+  getBoundingClientRect(): { height: number };
+}
 
 e2eSuite('screenshots of every view', (browser) => {
   const server = new KilnServer();
@@ -84,5 +91,75 @@ e2eSuite('screenshots of every view', (browser) => {
     const light = shots.find((s) => s.width === 1280 && s.scheme === 'light')!;
     const dark = shots.find((s) => s.width === 1280 && s.scheme === 'dark')!;
     expect(dark.background, `${view}: dark mode changes the background`).not.toBe(light.background);
+  });
+
+  it.each([
+    ['batch', () => `/batches/${running}`],
+    ['jobs', () => `/jobs?batchId=${running}`],
+  ])('%s at 390 px: each row shows all its parts, on two lines, rows apart', async (_, path) => {
+    // Opened wide, then narrowed: the rows' height follows the width without a reload.
+    const { page } = await browser.page();
+    await page.goto(`${server.url}${path()}`);
+    await live(page);
+    const runningRows = page.locator('[data-testid="job-row"][data-state="running"]');
+    await waitFor(async () => (await runningRows.count()) === 3, { what: 'three running rows' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await waitFor(
+      async () => {
+        const boxes = await page
+          .getByTestId('job-row')
+          .evaluateAll((rows) =>
+            rows.map((r) => (r as unknown as PageBox).getBoundingClientRect().height),
+          );
+        return boxes.length === 4 && boxes.every((h) => h > 50);
+      },
+      { what: 'the rows on two lines' },
+    );
+    await frames(page);
+    const inside = (
+      part: { x: number; y: number; width: number; height: number } | null,
+      row: { y: number; height: number },
+      what: string,
+    ) => {
+      expect(part, what).not.toBeNull();
+      expect(part!.width, `${what}: width`).toBeGreaterThan(0);
+      expect(part!.height, `${what}: height`).toBeGreaterThan(0);
+      expect(part!.x, `${what}: left edge in the viewport`).toBeGreaterThanOrEqual(0);
+      expect(part!.x + part!.width, `${what}: right edge in the viewport`).toBeLessThanOrEqual(390);
+      // Inside its own row: nothing spills over the next one.
+      expect(part!.y, `${what}: top in its row`).toBeGreaterThanOrEqual(row.y - 0.5);
+      expect(part!.y + part!.height, `${what}: bottom in its row`).toBeLessThanOrEqual(
+        row.y + row.height + 0.5,
+      );
+    };
+    for (const row of await runningRows.all()) {
+      const box = (await row.boundingBox())!;
+      const label = (await row.getAttribute('data-job-id')) ?? 'row';
+      await waitFor(
+        async () => /step 1\//.test((await row.getByTestId('job-message').textContent()) ?? ''),
+        {
+          what: `${label}: its progress message`,
+        },
+      );
+      expect(await row.getByTestId('job-heartbeat-age').textContent()).toMatch(/ago$/);
+      for (const part of [
+        'job-status-icon',
+        'job-progress',
+        'job-message',
+        'job-attempt',
+        'job-heartbeat-age',
+      ])
+        inside(await row.getByTestId(part).boundingBox(), box, `${label} ${part}`);
+    }
+    // Rows one under the other, none over the next.
+    const rows = (
+      await Promise.all((await page.getByTestId('job-row').all()).map((r) => r.boundingBox()))
+    )
+      .map((b) => b!)
+      .sort((a, b) => a.y - b.y);
+    for (let i = 1; i < rows.length; i++)
+      expect(rows[i]!.y, `row ${i} starts below row ${i - 1}`).toBeGreaterThanOrEqual(
+        rows[i - 1]!.y + rows[i - 1]!.height - 0.5,
+      );
   });
 });

@@ -27,6 +27,25 @@ let status: ConnectionStatus = 'connecting';
 const statusListeners = new Set<StatusListener>();
 let controller: AbortController | undefined;
 
+/**
+ * Whether the stream has sent its `snapshot` event: from then on every change after the
+ * stream's starting point reaches the store (a dropped connection resumes by
+ * Last-Event-ID from there). `started` resolves at that moment; a stop (the token form)
+ * makes a new one, since the next stream starts afresh, later.
+ */
+let isStarted = false;
+let markStarted: () => void = () => {};
+let started = new Promise<void>((resolve) => {
+  markStarted = resolve;
+});
+function resetStarted(): void {
+  if (!isStarted) return; // still waiting: the same promise serves the next stream
+  isStarted = false;
+  started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+}
+
 export const connection = {
   get status(): ConnectionStatus {
     return status;
@@ -41,7 +60,13 @@ export const connection = {
     const current = controller;
     void followEvents({
       signal: current.signal,
-      onMessage: (m) => applyMessage(store, m),
+      onMessage: (m) => {
+        applyMessage(store, m);
+        if (m.event === 'snapshot' && !isStarted) {
+          isStarted = true;
+          markStarted();
+        }
+      },
       onStatus: (s) => {
         status = s;
         for (const l of statusListeners) l(s);
@@ -55,5 +80,41 @@ export const connection = {
   stop(): void {
     controller?.abort();
     controller = undefined;
+    resetStarted();
   },
 };
+
+/**
+ * Runs `read` (an HTTP read into the store) now, and once more (`again`, by default the
+ * same) after the event stream has started if it had not when this read began.
+ *
+ * Why: a page's first read and the page's stream begin together, and the stream's
+ * snapshot carries recent batches but no jobs; after it, the stream sends only changes
+ * after its starting point (src/server/events/stream.ts). A change committed after the
+ * read and before that point is in neither: the page would show the job as read (say,
+ * running) until a reload. A read begun after the stream's snapshot is no older than its
+ * starting point, so with it every later change arrives on the stream; the store keeps
+ * the newer of the two rows by seq, so reading twice never moves anything backwards.
+ * The first read is not held back for the stream, so a page still shows its data while
+ * the stream cannot connect (or a proxy holds its bytes back).
+ */
+export async function readSynced(
+  read: () => Promise<void>,
+  again: () => Promise<void> = read,
+): Promise<void> {
+  const fresh = isStarted;
+  await read();
+  if (fresh) return;
+  await started;
+  await again();
+}
+
+/** Whether a read begun now is no older than the stream's starting point (see readSynced). */
+export function streamStarted(): boolean {
+  return isStarted;
+}
+
+/** Resolves once the stream has started (see readSynced). */
+export function whenStreamStarted(): Promise<void> {
+  return started;
+}

@@ -11,6 +11,7 @@ import { JobList } from '../components/job-list.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { ThroughputChart } from '../components/throughput-chart.tsx';
 import { padBuckets } from '../format/throughput.ts';
+import { readSynced } from '../live/connection.ts';
 import { useBatch, useBatchJobIds, useNow } from '../live/hooks.ts';
 import { store } from '../live/store.ts';
 import { loadBatchJobs } from './load.ts';
@@ -25,7 +26,9 @@ export function BatchDetailView({ id }: { id: string }) {
 
   useEffect(() => {
     const ac = new AbortController();
-    api.batch(id).then((b) => store.putBatch(b), setError);
+    readSynced(async () => {
+      store.putBatch(await api.batch(id));
+    }).catch(setError);
     loadBatchJobs(id, ac.signal).catch(setError);
     return () => ac.abort();
   }, [id]);

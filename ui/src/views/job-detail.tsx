@@ -9,6 +9,7 @@ import { JsonViewer } from '../components/json-viewer.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { StatusIcon } from '../components/status-icon.tsx';
 import { bytes, clock } from '../format/time.ts';
+import { readSynced } from '../live/connection.ts';
 import { useJob } from '../live/hooks.ts';
 import { store } from '../live/store.ts';
 import { ArtifactPreview } from './artifact-preview.tsx';
@@ -29,7 +30,9 @@ export function JobDetailView({ id }: { id: string }) {
   useEffect(() => {
     lastLog.current = 0;
     setLogs([]);
-    api.job(id).then((j) => store.putJob(j), setError);
+    readSynced(async () => {
+      store.putJob(await api.job(id));
+    }).catch(setError);
   }, [id]);
 
   // The log is not on the event stream: read after the last line seen, while the job runs

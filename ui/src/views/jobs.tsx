@@ -4,6 +4,7 @@ import { useLocation, useSearch } from 'wouter';
 import { api } from '../api/index.ts';
 import { FormError } from '../components/form-error.tsx';
 import { JobList } from '../components/job-list.tsx';
+import { readSynced } from '../live/connection.ts';
 import { store } from '../live/store.ts';
 
 const STATES = ['', 'pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -28,10 +29,14 @@ export function JobsView() {
     );
   }, []);
 
-  const load = async (from: string | null) => {
-    setError(undefined);
+  const readPage = async (from: string | null) => {
     const page = await api.jobs({ state, type, batchId, cursor: from, limit: 200 });
     for (const j of page.items) store.putJob(j);
+    return page;
+  };
+  const load = async (from: string | null) => {
+    setError(undefined);
+    const page = await readPage(from);
     setIds((old) =>
       from === null ? page.items.map((j) => j.id) : [...old, ...page.items.map((j) => j.id)],
     );
@@ -39,7 +44,14 @@ export function JobsView() {
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: load reads the same filters
   useEffect(() => {
-    load(null).catch(setError);
+    // Read again into the store (not the list, which Load more may have grown) once the
+    // stream has started: live/connection.ts readSynced.
+    readSynced(
+      () => load(null),
+      async () => {
+        await readPage(null);
+      },
+    ).catch(setError);
   }, [state, type, batchId]);
 
   const set = (key: string, value: string) => {

@@ -1,6 +1,7 @@
 /** Reads that feed the live store. */
 import { api, type BatchFilter } from '../api/index.ts';
 import type { BatchBody } from '../api/types.ts';
+import { readSynced, streamStarted, whenStreamStarted } from '../live/connection.ts';
 import { store } from '../live/store.ts';
 
 /** Batches by filter, one page, into the store. Answers the next page's cursor. */
@@ -8,20 +9,39 @@ export async function loadBatches(
   filter: BatchFilter,
   cursor: string | null = null,
 ): Promise<string | null> {
-  const page = await api.batches({ ...filter, cursor, limit: 100 });
-  for (const b of page.items) store.putBatch(b);
-  return page.nextCursor;
+  let next: string | null = null;
+  await readSynced(async () => {
+    const page = await api.batches({ ...filter, cursor, limit: 100 });
+    for (const b of page.items) store.putBatch(b);
+    next = page.nextCursor;
+  });
+  return next;
 }
 
-/** Every job of a batch, page by page (1000 a page), into the store. */
+/**
+ * Every job of a batch, page by page (1000 a page), into the store. The pages read
+ * before the event stream started are read again once it has (live/connection.ts
+ * readSynced says why); usually that is the first one or two of a large batch.
+ */
 export async function loadBatchJobs(batchId: string, signal: AbortSignal): Promise<void> {
+  const readPage = async (cursor: string | null) => {
+    const page = await api.jobs({ batchId, cursor, limit: 1000 });
+    if (!signal.aborted) for (const j of page.items) store.putJob(j);
+    return page.nextCursor;
+  };
+  const early: (string | null)[] = [];
   let cursor: string | null = null;
   do {
-    const page = await api.jobs({ batchId, cursor, limit: 1000 });
+    if (!streamStarted()) early.push(cursor);
+    cursor = await readPage(cursor);
     if (signal.aborted) return;
-    for (const j of page.items) store.putJob(j);
-    cursor = page.nextCursor;
   } while (cursor !== null);
+  if (early.length === 0) return;
+  await whenStreamStarted();
+  for (const c of early) {
+    if (signal.aborted) return;
+    await readPage(c);
+  }
 }
 
 /** The filter applied to the batches the store holds (the stream brings others too). */

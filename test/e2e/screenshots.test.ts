@@ -1,9 +1,10 @@
 /**
- * Screenshots of every view (Batches, New batch, Batch, Job, Jobs) at 1280 and 390 px,
- * light and dark, kept in test-results/e2e/ as test output. Each view is also checked to
- * fit 390 px without sideways scrolling, and to change its background in dark mode. At
- * 390 px the Batch and Jobs views' rows keep every part (icon, bar, message, attempt,
- * heartbeat age) on screen, on two lines, each row clear of the next.
+ * Screenshots of every view (Batches, New batch, Batch, Job: a failed one, and a
+ * completed one with its result and its artifacts' previews open, Jobs) at 1280 and
+ * 390 px, light and dark, kept in test-results/e2e/ as test output. Each view is also
+ * checked to fit 390 px without sideways scrolling, and to change its background in dark
+ * mode. At 390 px the Batch and Jobs views' rows keep every part (icon, bar, message,
+ * attempt, heartbeat age) on screen, on two lines, each row clear of the next.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ e2eSuite('screenshots of every view', (browser) => {
   let done = '';
   let running = '';
   let failedJob = '';
+  let completedJob = '';
   const release = () => join(server.dir, 'release');
   beforeAll(async () => {
     await server.start();
@@ -49,14 +51,43 @@ e2eSuite('screenshots of every view', (browser) => {
         },
       ],
     });
+    // A completed job with a result and HTML artifacts, for the Job view's JSON viewer
+    // and previews.
+    const deck = await server.createBatch({
+      name: 'a deck',
+      jobs: [
+        {
+          type: 'presentation',
+          name: 'kiln deck',
+          params: {
+            title: 'Kiln',
+            slides: [
+              { title: 'Jobs', body: 'Long background jobs, with live progress.' },
+              { title: 'Batches', body: 'Named groups of jobs, from a template over a grid.' },
+            ],
+            paceMs: 0,
+          },
+        },
+      ],
+    });
     await waitFor(
       async () => {
-        const [a, b] = [await server.batch(done), await server.batch(running)];
-        return a.state === 'completed' && b.counts.failed === 1 && b.counts.running === 3;
+        const [a, b, c] = [
+          await server.batch(done),
+          await server.batch(running),
+          await server.batch(deck),
+        ];
+        return (
+          a.state === 'completed' &&
+          b.counts.failed === 1 &&
+          b.counts.running === 3 &&
+          c.state === 'completed'
+        );
       },
-      { what: 'one batch done, one running with a failure' },
+      { what: 'two batches done, one running with a failure' },
     );
     failedJob = (await server.jobsOf(running)).find((j) => j.state === 'failed')!.id;
+    completedJob = (await server.jobsOf(deck))[0]!.id;
   });
   afterAll(async () => {
     writeFileSync(release(), '');
@@ -69,6 +100,7 @@ e2eSuite('screenshots of every view', (browser) => {
     ['batch', () => `/batches/${running}`, 'job-row'],
     ['batch-completed', () => `/batches/${done}`, 'job-row'],
     ['job', () => `/jobs/${failedJob}`, 'job-error'],
+    ['job-completed', () => `/jobs/${completedJob}`, 'artifact-row'],
     ['jobs', () => '/jobs', 'job-row'],
   ];
 
@@ -83,7 +115,18 @@ e2eSuite('screenshots of every view', (browser) => {
       await page.getByTestId('grid-preview-count').waitFor();
     }
     if (view === 'job') await waitAttr(page.getByTestId('job-detail'), 'data-state', 'failed');
-    const shots = await screenshots(page, view);
+    if (view === 'job-completed') {
+      await waitAttr(page.getByTestId('job-detail'), 'data-state', 'completed');
+      await page.getByTestId('job-result').locator('.json-node').first().waitFor();
+      // deck.html and the two slides listed; the deck previewed inline (a sandboxed iframe).
+      await waitFor(async () => (await page.getByTestId('artifact-row').count()) === 3, {
+        what: 'three artifacts',
+      });
+      const deck = page.locator('[data-testid="artifact-row"][data-name="deck.html"]');
+      await deck.getByTestId('artifact-preview').click();
+      await deck.locator('iframe').contentFrame().locator('h1').waitFor();
+    }
+    const shots = await screenshots(page, view, { tall: view === 'job-completed' });
     for (const s of shots.filter((s) => s.width === 390))
       expect(s.overflowPx, `${view} at 390 px, ${s.scheme}: sideways overflow`).toBeLessThanOrEqual(
         1,

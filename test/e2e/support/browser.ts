@@ -143,19 +143,33 @@ export const SCHEMES = ['light', 'dark'] as const;
 /**
  * Screenshots of the page as it is at 1280 and 390 px, light and dark, into
  * test-results/e2e/<view>-<width>-<scheme>.png. Answers what each variant measured
- * (horizontal overflow, the body's background) for the caller to check.
+ * (horizontal overflow, the body's background) for the caller to check. `tall`: each
+ * with a viewport as tall as the page, so that iframes below the fold are painted.
  */
 export async function screenshots(
   page: Page,
   view: string,
+  options: { tall?: boolean } = {},
 ): Promise<{ width: number; scheme: string; overflowPx: number; background: string }[]> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const seen = [];
   for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+    const height = width === 390 ? 844 : 800;
+    await page.setViewportSize({ width, height });
     for (const scheme of SCHEMES) {
       await page.emulateMedia({ colorScheme: scheme });
       await frames(page);
+      if (options.tall) {
+        // Chromium's full-page capture leaves out-of-process iframes (a sandboxed
+        // preview) blank below the viewport: make the viewport as tall as the page.
+        await page.setViewportSize({ width, height });
+        await frames(page);
+        const full = await page.evaluate(
+          () => (globalThis as unknown as PageWindow).document.documentElement.scrollHeight,
+        );
+        await page.setViewportSize({ width, height: Math.max(height, full) });
+        await frames(page);
+      }
       await page.screenshot({
         path: join(SCREENSHOTS, `${view}-${width}-${scheme}.png`),
         fullPage: true,

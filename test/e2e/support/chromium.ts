@@ -24,6 +24,7 @@ export interface PageElement {
   readonly textContent: string | null;
   readonly scrollWidth: number;
   readonly clientWidth: number;
+  readonly scrollHeight: number;
   getAttribute(name: string): string | null;
   closest(selector: string): PageElement | null;
   querySelector(selector: string): PageElement | null;

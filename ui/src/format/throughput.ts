@@ -1,6 +1,6 @@
 /**
- * Throughput over time and the ETA it implies: finished jobs per time bucket (the API's
- * timeline, padded to the batch's whole run), and remaining / recent rate.
+ * Throughput over time: finished jobs per time bucket (the API's timeline, padded to the
+ * batch's whole run). The ETA is the server's (`BatchBody.etaMs`).
  */
 export interface Bucket {
   /** Start of the bucket, ms since the epoch. */
@@ -53,24 +53,4 @@ export function padBuckets(
     out.push({ at, completed: b?.completed ?? 0, failed: b?.failed ?? 0 });
   }
   return out;
-}
-
-/** Jobs finished per second over the last `windowMs` of the buckets (0 when none). */
-export function ratePerSecond(
-  buckets: readonly Bucket[],
-  bucketMs: number,
-  windowMs: number,
-): number {
-  const n = Math.max(1, Math.round(windowMs / bucketMs));
-  const recent = buckets.slice(-n);
-  if (recent.length === 0) return 0;
-  const done = recent.reduce((s, b) => s + b.completed + b.failed, 0);
-  return done / ((recent.length * bucketMs) / 1000);
-}
-
-/** ms left for `remaining` jobs at `rate` per second; null when unknown. */
-export function etaMs(remaining: number, rate: number): number | null {
-  if (remaining <= 0) return 0;
-  if (!(rate > 0)) return null;
-  return (remaining / rate) * 1000;
 }

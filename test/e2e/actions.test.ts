@@ -122,4 +122,21 @@ e2eSuite('job and batch actions', (browser) => {
       ['ok', 'completed', 1, 'ok', ['artifacts/ok/ok.txt']],
     ]);
   });
+  it('the Jobs page shows jobs enqueued after it opened, on top, without a reload', async () => {
+    const { page } = await browser.page();
+    const before = await server.api<{ id: string }>('/api/jobs', {
+      body: { type: 'e2e.steps', name: 'before', params: { label: 'before' } },
+    });
+    await page.goto(`${server.url}/jobs`);
+    await live(page);
+    await page.locator(`[data-testid="job-row"][data-job-id="${before.id}"]`).waitFor();
+    const after = await server.api<{ id: string }>('/api/jobs', {
+      body: { type: 'e2e.steps', name: 'after', params: { label: 'after' } },
+    });
+    const row = page.locator(`[data-testid="job-row"][data-job-id="${after.id}"]`);
+    await row.waitFor();
+    expect(await page.getByTestId('job-row').first().getAttribute('data-job-id')).toBe(after.id);
+    // Shown once, though the stream and the page's read after its snapshot both have it.
+    expect(await row.count()).toBe(1);
+  });
 });

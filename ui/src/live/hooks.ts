@@ -32,6 +32,28 @@ export function useBatches(): BatchBody[] {
   );
 }
 
+/**
+ * Jobs first seen after `sinceMs` (by `createdAt`) that `matches` keeps and `known` does
+ * not hold, newest first: what a list read at `sinceMs` has not got.
+ */
+export function useNewJobIds(
+  sinceMs: number | null,
+  known: ReadonlySet<string>,
+  matches: (job: JobBody) => boolean,
+): string[] {
+  const v = useKey('jobs');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: v is the store's version
+  return useMemo(() => {
+    if (sinceMs === null) return [];
+    const fresh: JobBody[] = [];
+    for (const j of store.jobs.values()) {
+      if (!known.has(j.id) && Date.parse(j.createdAt) >= sinceMs && matches(j)) fresh.push(j);
+    }
+    // Ids are time-ordered (UUIDv7): newest first, as the API lists them.
+    return fresh.sort((a, b) => (a.id < b.id ? 1 : -1)).map((j) => j.id);
+  }, [v, sinceMs, known, matches]);
+}
+
 export function useBatchJobIds(batchId: string): readonly string[] {
   useKey(`batch-jobs:${batchId}`);
   return store.jobIdsOf(batchId).slice();

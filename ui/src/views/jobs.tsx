@@ -1,10 +1,12 @@
 /** `/jobs`: every job, filtered by state, type and batch (kept in the URL), paged with the API's cursors. */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useLocation, useSearch } from 'wouter';
 import { api } from '../api/index.ts';
+import type { JobBody } from '../api/types.ts';
 import { FormError } from '../components/form-error.tsx';
 import { JobList } from '../components/job-list.tsx';
 import { readSynced } from '../live/connection.ts';
+import { useNewJobIds } from '../live/hooks.ts';
 import { store } from '../live/store.ts';
 
 const STATES = ['', 'pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -21,6 +23,8 @@ export function JobsView() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>();
   const [batchInput, setBatchInput] = useState(batchId);
+  // When the first page was asked for: jobs created since come from the stream, on top.
+  const [readFromMs, setReadFromMs] = useState<number | null>(null);
 
   useEffect(() => {
     api.jobTypes().then(
@@ -36,6 +40,9 @@ export function JobsView() {
   };
   const load = async (from: string | null) => {
     setError(undefined);
+    // A little before the request: a job created while it was answered is in the page or
+    // (not yet in it) taken from the stream; one in both is shown once.
+    if (from === null) setReadFromMs(Date.now() - 1_000);
     const page = await readPage(from);
     setIds((old) =>
       from === null ? page.items.map((j) => j.id) : [...old, ...page.items.map((j) => j.id)],
@@ -53,6 +60,17 @@ export function JobsView() {
       },
     ).catch(setError);
   }, [state, type, batchId]);
+
+  const known = useMemo(() => new Set(ids), [ids]);
+  const matches = useCallback(
+    (j: JobBody) =>
+      (state === '' || j.state === state) &&
+      (type === '' || j.type === type) &&
+      (batchId === '' || j.batchId === batchId),
+    [state, type, batchId],
+  );
+  const fresh = useNewJobIds(readFromMs, known, matches);
+  const shown = useMemo(() => (fresh.length === 0 ? ids : [...fresh, ...ids]), [fresh, ids]);
 
   const set = (key: string, value: string) => {
     const next = new URLSearchParams(search);
@@ -114,8 +132,8 @@ export function JobsView() {
         <button type="submit">Apply</button>
       </form>
       <FormError error={error} />
-      <p className="muted">{ids.length} shown</p>
-      <JobList ids={ids} showBatch label="Jobs" />
+      <p className="muted">{shown.length} shown</p>
+      <JobList ids={shown} showBatch label="Jobs" />
       {cursor ? (
         <button type="button" onClick={() => load(cursor).catch(setError)}>
           Load more

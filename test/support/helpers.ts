@@ -18,10 +18,18 @@ export function tempStore(): { url: string; dir: string; path: string; cleanup: 
   };
 }
 
-/** Retries `check` until it returns a truthy value (or stops throwing); never a fixed sleep. */
+/**
+ * Retries `check` until it returns a truthy value (or stops throwing); never a fixed sleep.
+ * `what` names the wait in the timeout's error: a function is asked then, so it can say
+ * what the check saw last.
+ */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  { timeoutMs = 20_000, intervalMs = 10, what = 'condition' } = {},
+  {
+    timeoutMs = 20_000,
+    intervalMs = 10,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -34,7 +42,9 @@ export async function waitFor<T>(
       last = error;
     }
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}; last: ${String(last)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

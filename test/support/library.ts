@@ -88,7 +88,8 @@ export async function waitForJob(
     },
     {
       timeoutMs,
-      what: `job ${id} (${typeof check === 'string' ? check : 'condition'}), last: ${JSON.stringify(last)}`,
+      what: () =>
+        `job ${id} (${typeof check === 'string' ? check : 'condition'}), last: ${JSON.stringify(last)}`,
     },
   );
 }

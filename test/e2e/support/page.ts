@@ -25,7 +25,7 @@ export async function waitAttr(
     {
       timeoutMs,
       intervalMs: 25,
-      what: `${locator} [${name}] to be ${String(value)} (last ${last})`,
+      what: () => `${locator} [${name}] to be ${String(value)} (last ${last})`,
     },
   );
   return last;
@@ -39,7 +39,7 @@ export async function waitText(locator: Locator, value: string, timeoutMs = 20_0
       last = ((await locator.first().textContent({ timeout: 2_000 })) ?? '').trim();
       return last === value;
     },
-    { timeoutMs, intervalMs: 25, what: `${locator} to read "${value}" (last "${last}")` },
+    { timeoutMs, intervalMs: 25, what: () => `${locator} to read "${value}" (last "${last}")` },
   );
 }
 

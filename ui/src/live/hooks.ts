@@ -33,25 +33,28 @@ export function useBatches(): BatchBody[] {
 }
 
 /**
- * Jobs first seen after `sinceMs` (by `createdAt`) that `matches` keeps and `known` does
- * not hold, newest first: what a list read at `sinceMs` has not got.
+ * Jobs the store first saw after `since.mark` (LiveStore.jobsSeen), created after
+ * `since.ms`, that `matches` keeps and `known` does not hold, newest first: what a list
+ * read then has not got. Only the arrivals since the mark are looked at, not every job
+ * held: this runs on each frame in which a job changed.
  */
 export function useNewJobIds(
-  sinceMs: number | null,
+  since: { mark: number; ms: number } | null,
   known: ReadonlySet<string>,
   matches: (job: JobBody) => boolean,
 ): string[] {
   const v = useKey('jobs');
   // biome-ignore lint/correctness/useExhaustiveDependencies: v is the store's version
   return useMemo(() => {
-    if (sinceMs === null) return [];
+    if (since === null) return [];
     const fresh: JobBody[] = [];
-    for (const j of store.jobs.values()) {
-      if (!known.has(j.id) && Date.parse(j.createdAt) >= sinceMs && matches(j)) fresh.push(j);
+    for (const id of store.jobsSeenSince(since.mark)) {
+      const j = store.jobs.get(id)!;
+      if (!known.has(id) && Date.parse(j.createdAt) >= since.ms && matches(j)) fresh.push(j);
     }
     // Ids are time-ordered (UUIDv7): newest first, as the API lists them.
     return fresh.sort((a, b) => (a.id < b.id ? 1 : -1)).map((j) => j.id);
-  }, [v, sinceMs, known, matches]);
+  }, [v, since, known, matches]);
 }
 
 export function useBatchJobIds(batchId: string): readonly string[] {

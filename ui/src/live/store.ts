@@ -13,6 +13,8 @@ type Listener = () => void;
 export class LiveStore {
   readonly jobs = new Map<string, JobBody>();
   readonly batches = new Map<string, BatchBody>();
+  /** Job ids in the order first seen: what arrived after a moment, without a scan of all. */
+  private readonly jobOrder: string[] = [];
   /** Job ids of each batch, in the order first seen. */
   private readonly batchJobs = new Map<string, string[]>();
   private readonly batchJobSet = new Map<string, Set<string>>();
@@ -59,6 +61,7 @@ export class LiveStore {
   putJob(job: JobBody): boolean {
     const held = this.jobs.get(job.id);
     if (held && held.seq >= job.seq) return false;
+    if (!held) this.jobOrder.push(job.id);
     this.jobs.set(job.id, job);
     this.touch(`job:${job.id}`);
     this.touch('jobs');
@@ -89,6 +92,16 @@ export class LiveStore {
     this.touch(`batch:${batch.id}`);
     this.touch('batches');
     return true;
+  }
+
+  /** How many jobs the store has seen: a mark for `jobsSeenSince`. */
+  jobsSeen(): number {
+    return this.jobOrder.length;
+  }
+
+  /** Ids of the jobs first seen after the mark, oldest first. */
+  jobsSeenSince(mark: number): readonly string[] {
+    return this.jobOrder.slice(mark);
   }
 
   jobIdsOf(batchId: string): readonly string[] {

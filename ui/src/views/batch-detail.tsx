@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { api, exportUrl } from '../api/index.ts';
 import type { BatchBody } from '../api/types.ts';
 import { BatchCounts } from '../components/counts.tsx';
-import { FormError } from '../components/form-error.tsx';
+import { errorMessage, FormError } from '../components/form-error.tsx';
 import { JobList } from '../components/job-list.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { ThroughputChart } from '../components/throughput-chart.tsx';
@@ -129,14 +129,12 @@ function Throughput({ batch, timeline }: { batch: BatchBody; timeline: TimelineD
       />
       {timeline.error === undefined ? null : (
         <p className="muted" role="status" data-testid="throughput-error">
-          {`Throughput not updated (${errorText(timeline.error)}); trying again.`}
+          {`Throughput not updated (${errorMessage(timeline.error)}); trying again.`}
         </p>
       )}
     </>
   );
 }
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Template, start, cap and webhook, when the batch has them. */
 function BatchFacts({ batch }: { batch: BatchBody }) {

@@ -24,7 +24,7 @@ export function JobsView() {
   const [error, setError] = useState<unknown>();
   const [batchInput, setBatchInput] = useState(batchId);
   // When the first page was asked for: jobs created since come from the stream, on top.
-  const [readFromMs, setReadFromMs] = useState<number | null>(null);
+  const [readFrom, setReadFrom] = useState<{ mark: number; ms: number } | null>(null);
 
   useEffect(() => {
     api.jobTypes().then(
@@ -42,7 +42,7 @@ export function JobsView() {
     setError(undefined);
     // A little before the request: a job created while it was answered is in the page or
     // (not yet in it) taken from the stream; one in both is shown once.
-    if (from === null) setReadFromMs(Date.now() - 1_000);
+    if (from === null) setReadFrom({ mark: store.jobsSeen(), ms: Date.now() - 1_000 });
     const page = await readPage(from);
     setIds((old) =>
       from === null ? page.items.map((j) => j.id) : [...old, ...page.items.map((j) => j.id)],
@@ -69,7 +69,7 @@ export function JobsView() {
       (batchId === '' || j.batchId === batchId),
     [state, type, batchId],
   );
-  const fresh = useNewJobIds(readFromMs, known, matches);
+  const fresh = useNewJobIds(readFrom, known, matches);
   const shown = useMemo(() => (fresh.length === 0 ? ids : [...fresh, ...ids]), [fresh, ids]);
 
   const set = (key: string, value: string) => {

@@ -14,6 +14,16 @@ import { PgBoss } from 'pg-boss';
 
 export type PeerName = 'graphile-worker' | 'pg-boss';
 
+/**
+ * Options to try instead of the defaults below, as JSON in an environment variable
+ * (BENCH_PEER_GRAPHILE_WORKER for graphile-worker's worker preset, BENCH_PEER_PG_BOSS_WORK
+ * for pg-boss's work() options); worker processes inherit it and the results record it.
+ */
+function overrides(variable: string): Record<string, unknown> {
+  const text = process.env[variable];
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
 /** Concurrency of every W2 and W3 worker, as in Kiln's workloads. */
 export const PEER_CONCURRENCY = 50;
 
@@ -32,6 +42,7 @@ export const GRAPHILE_WORKER_OPTIONS = {
   failJobBatchDelay: 0,
   pollInterval: 2000,
   preparedStatements: true,
+  ...overrides('BENCH_PEER_GRAPHILE_WORKER'),
 };
 
 /**
@@ -47,7 +58,8 @@ export const PG_BOSS_WORK_OPTIONS = {
   batchSize: PEER_CONCURRENCY,
   localConcurrency: 1,
   burstWhenBatchFull: true,
-} as const;
+  ...overrides('BENCH_PEER_PG_BOSS_WORK'),
+};
 /** The producer in the bench process runs no maintenance or cron of its own. */
 const PG_BOSS_PRODUCER = { useListenNotify: true, supervise: false, schedule: false } as const;
 const PG_BOSS_WORKER = { useListenNotify: true } as const;
@@ -213,6 +225,9 @@ export async function openWorker(
   };
   if (peer === 'graphile-worker') {
     const pool = new pg.Pool({ connectionString: url, max: GRAPHILE_WORKER_OPTIONS.maxPoolSize });
+    // Both handlers graphile-worker asks a pool of the caller's to have (it warns otherwise).
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     await pool.query('SELECT 1');
     let runner: Runner | undefined;
     let started = 0;

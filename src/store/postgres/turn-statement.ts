@@ -16,6 +16,14 @@ import { CAPPED_DUE, TX_SEQ } from './sql.ts';
  * has its last report folded into its completion (`fold`). Claims touch pending rows,
  * the other two running ones, so they never meet.
  *
+ * The claim is read first (the first branch of the final UNION ALL), so that it walks
+ * jobs_pending right after the statement's snapshot is taken. Walked after the writes,
+ * with that same snapshot, it still saw as pending the jobs another worker had claimed
+ * and committed meanwhile, and `FOR UPDATE` locked their newest version before finding
+ * that it no longer matched; PostgreSQL keeps such a lock until the commit, so the other
+ * worker's next turn, completing those jobs, waited for this one
+ * (test/postgres/claim-first.test.ts). Four workers then drained slower than one.
+ *
  * The statement is planned once per connection, a generic plan for any values
  * (PgConnection.planned: planning it afresh cost 0.9–3.3 ms of every turn), so its shapes
  * are chosen for plans that are good whatever the arrays hold
@@ -108,9 +116,9 @@ k AS (UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner
   RETURNING jobs.rid, jobs.attempt, jobs.id, jobs.type, jobs.name,
     (SELECT q.params FROM job_params q WHERE q.rid = jobs.rid) AS params, jobs.batch_id,
     jobs.max_attempts, jobs.checkpoint)
-SELECT 'f', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM f
+SELECT 'k', rid, id, type, name, params, batch_id, attempt, max_attempts, checkpoint FROM k
+UNION ALL SELECT 'f', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM f
 UNION ALL SELECT 'c', rid, NULL, NULL, NULL, NULL, NULL, attempt, NULL::int, NULL FROM c
-UNION ALL SELECT 'k', rid, id, type, name, params, batch_id, attempt, max_attempts, checkpoint FROM k
 UNION ALL SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL::int, NULL
   WHERE $32 > 0 AND ${CAPPED_DUE}`;
 

@@ -188,7 +188,7 @@ export class Kiln {
       }
       return { type: i.job, params: i.params, options: i.options ?? {} };
     });
-    return this.store.insertJobs(await this.types.newJobs(inputs, null, Date.now()));
+    return this.types.insert(this.store, inputs, Date.now());
   }
 
   /**

@@ -152,8 +152,7 @@ export function batchesApi(
       const ownWebhook = checkWebhookOption(input.webhook, webhooks.allowPrivate);
       const concurrency = checkConcurrency(input.concurrency);
       const { jobs, template, name, webhook } = await jobInputs(input);
-      const rows = await types.newJobs(jobs, batchId, Date.now());
-      await store.insertJobs(rows, {
+      await types.insert(store, jobs, Date.now(), {
         id: batchId,
         name: name == null ? `batch ${batchId.slice(0, 8)}` : expectText('name', name, 200),
         template,

@@ -5,7 +5,13 @@ import { checkOptionNames, KilnError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { validateParams } from '../core/schema.ts';
 import { jsonText } from '../core/text.ts';
-import type { NewJob } from '../store/store.ts';
+import {
+  type InsertedJob,
+  JOB_CHUNK,
+  type NewBatch,
+  type NewJob,
+  type Store,
+} from '../store/store.ts';
 
 export interface EnqueueOptions {
   /** Higher runs first. Default 0. */
@@ -101,6 +107,34 @@ export class JobTypes {
     });
     const valid = validateParams(def.params as StandardSchemaV1, def.type, params);
     return valid instanceof Promise ? valid.then(build) : build(valid);
+  }
+
+  /**
+   * Builds the rows and inserts them in one transaction: more than a JOB_CHUNK of them a
+   * chunk at a time, each built while the store writes the one before (insertJobChunks).
+   */
+  async insert(
+    store: Store,
+    items: { type: string | AnyJobDefinition; params: unknown; options: EnqueueOptions }[],
+    nowMs: number,
+    batch?: NewBatch,
+  ): Promise<InsertedJob[]> {
+    const batchId = batch?.id ?? null;
+    if (items.length <= JOB_CHUNK) {
+      return store.insertJobs(await this.newJobs(items, batchId, nowMs), batch);
+    }
+    return store.insertJobChunks(this.newJobChunks(items, batchId, nowMs), batch);
+  }
+
+  /** `newJobs` a JOB_CHUNK at a time, each built when the store asks for it (insertJobChunks). */
+  async *newJobChunks(
+    items: { type: string | AnyJobDefinition; params: unknown; options: EnqueueOptions }[],
+    batchId: string | null,
+    nowMs: number,
+  ): AsyncGenerator<NewJob[], void, undefined> {
+    for (let from = 0; from < items.length; from += JOB_CHUNK) {
+      yield await this.newJobs(items.slice(from, from + JOB_CHUNK), batchId, nowMs);
+    }
   }
 
   /** Builds many rows, awaiting only validators that are asynchronous. */

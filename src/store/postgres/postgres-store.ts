@@ -97,6 +97,10 @@ export class PostgresStore implements Store {
   async insertJobs(list: NewJob[], batch?: NewBatch): Promise<InsertedJob[]> {
     return jobs.insertJobs(this.c, list, batch);
   }
+
+  async insertJobChunks(chunks: AsyncIterable<NewJob[]>, batch?: NewBatch): Promise<InsertedJob[]> {
+    return jobs.insertJobChunks(this.c, chunks, batch);
+  }
   async getJobs(ids: string[]): Promise<Job[]> {
     return jobs.getJobs(this.c, ids);
   }

@@ -89,6 +89,13 @@ export class SqliteStore implements Store {
   async insertJobs(list: NewJob[], batch?: NewBatch): Promise<InsertedJob[]> {
     return jobs.insertJobs(this.c, list, batch);
   }
+
+  /** In-process, a write cannot overlap the building: all chunks, then one transaction. */
+  async insertJobChunks(chunks: AsyncIterable<NewJob[]>, batch?: NewBatch): Promise<InsertedJob[]> {
+    const list: NewJob[] = [];
+    for await (const chunk of chunks) for (const job of chunk) list.push(job);
+    return jobs.insertJobs(this.c, list, batch);
+  }
   async getJobs(ids: string[]): Promise<Job[]> {
     return jobs.getJobs(this.c, ids);
   }

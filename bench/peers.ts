@@ -20,15 +20,15 @@
  * Without --out, a run with the defaults writes bench/results/peers.json and any other
  * writes bench/results/peers-<time>.json (ignored by git).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Child, killAllChildren } from './support/child.ts';
-import { nowMs } from './support/clock.ts';
 import { cpuSnapshot, otherLoad } from './support/cpu.ts';
+import { git, machineInfo } from './support/machine.ts';
+import { pacedAdds } from './support/pacing.ts';
 import {
   openProducer,
   PEER_CONCURRENCY,
@@ -94,36 +94,6 @@ function parseArgs(argv: string[]): Args {
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function git(args: string[]): string | null {
-  try {
-    return execFileSync('git', args, {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return null;
-  }
-}
-
-function machine(): Record<string, unknown> {
-  const cpus = os.cpus();
-  const status = git(['status', '--porcelain', '--', 'src']);
-  return {
-    cpus: cpus.length,
-    availableParallelism: os.availableParallelism(),
-    cpuModel: cpus[0]?.model ?? null,
-    memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    gitCommit: git(['rev-parse', 'HEAD']),
-    srcUncommittedChanges: status === null ? null : status.length > 0,
-    // Kiln runs from the working tree: what in src/ differed from the commit, if anything.
-    srcUncommittedFiles: status ? status.split('\n').map((l) => l.trim()) : [],
-    loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
-  };
-}
 
 // ---- schemas: every peer run in its own, dropped afterwards --------------------
 
@@ -245,23 +215,9 @@ async function peerLatencyOnce(peer: PeerName, seconds: number): Promise<Latency
       await child.next('ready', 30_000);
       child.send({ type: 'start' });
       await sleep(200);
-      const intervalMs = 5;
-      const warmupMs = 1_000;
-      const total = Math.round((warmupMs + seconds * 1000) / intervalMs);
-      const begin = performance.now();
-      const measureFrom = nowMs() + warmupMs;
-      let late = 0;
-      const addMs: number[] = [];
-      for (let i = 0; i < total; i++) {
-        const due = begin + i * intervalMs;
-        const wait = due - performance.now();
-        if (wait > 0) await sleep(Math.ceil(wait));
-        if (performance.now() - due > intervalMs) late++;
-        const t = nowMs();
-        await producer.add(t);
-        addMs.push(nowMs() - t);
-      }
-      const producedMs = performance.now() - begin;
+      const { total, measureFrom, late, addMs, producedMs } = await pacedAdds(seconds, (t) =>
+        producer.add(t),
+      );
       // Every job's handler start reaches the worker's list; wait for the last (bounded).
       await sleep(500);
       const report = await child.stop();
@@ -496,7 +452,7 @@ async function main(): Promise<number> {
     durationS: Math.round((performance.now() - t0) / 100) / 10,
     command: `npm run bench:peers${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     settings: { rounds: a.rounds, jobs: a.jobs, latencySeconds: a.seconds, only: [...a.only] },
-    machine: { ...machine(), loadAverage1mAtStart: loadAtStart },
+    machine: { ...machineInfo(), loadAverage1mAtStart: loadAtStart },
     postgres: { url: BENCH_PG_URL, ...(await postgresInfo()) },
     queues: {
       kiln: {

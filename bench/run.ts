@@ -7,7 +7,6 @@
  * bench/results/run-<time>.json (ignored by git) so it never replaces the full figures.
  * `--out <file>` picks the file. See docs/PERFORMANCE.md for the method.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
@@ -17,6 +16,7 @@ import type { Durability } from '../src/index.ts';
 import { type HttpSettings, w7, w8 } from './http-workloads.ts';
 import { killAllChildren } from './support/child.ts';
 import { cpuSnapshot, otherLoad } from './support/cpu.ts';
+import { machineInfo } from './support/machine.ts';
 import { BENCH_PG_URL, type BenchStore, postgresInfo } from './support/stores.ts';
 import { type Row, type Settings, w1, w2, w2Workers, w3, w4, w5 } from './workloads.ts';
 
@@ -97,18 +97,6 @@ function parseArgs(argv: string[]): Args {
   return { only, stores, quick, out };
 }
 
-function git(args: string[]): string | null {
-  try {
-    return execFileSync('git', args, {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return null;
-  }
-}
-
 /** The filesystem type under a path, from /proc/mounts (Linux), for the record. */
 function fsType(path: string): string | null {
   try {
@@ -126,25 +114,10 @@ function fsType(path: string): string | null {
 }
 
 function machine(): Record<string, unknown> {
-  const cpus = os.cpus();
   const db = new DatabaseSync(':memory:');
   const sqlite = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
   db.close();
-  const status = git(['status', '--porcelain', '--', 'src']);
-  return {
-    cpus: cpus.length,
-    availableParallelism: os.availableParallelism(),
-    cpuModel: cpus[0]?.model ?? null,
-    memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    sqlite,
-    tmpdir: os.tmpdir(),
-    tmpdirFs: fsType(os.tmpdir()),
-    gitCommit: git(['rev-parse', 'HEAD']),
-    srcUncommittedChanges: status === null ? null : status.length > 0,
-    loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
-  };
+  return { ...machineInfo(), sqlite, tmpdir: os.tmpdir(), tmpdirFs: fsType(os.tmpdir()) };
 }
 
 function targetOf(r: Row): { text: string; pass: boolean | null } {

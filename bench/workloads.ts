@@ -8,6 +8,7 @@ import { type Durability, Kiln } from '../src/index.ts';
 import { Child } from './support/child.ts';
 import { nowMs } from './support/clock.ts';
 import { allJobs, hold, latency, noop, progress } from './support/jobs.ts';
+import { pacedAdds } from './support/pacing.ts';
 import type { Observation } from './support/protocol.ts';
 import { median, percentile, round } from './support/stats.ts';
 import { type BenchStore, withBenchStore } from './support/stores.ts';
@@ -298,24 +299,13 @@ export async function w3(s: Settings, durability: Durability): Promise<Row[]> {
       await child.next('ready', 30_000);
       child.send({ type: 'start' });
       await sleep(200); // the worker's first (empty) claim and idle wait
-      const intervalMs = 5;
-      const warmupMs = 1_000;
-      const total = Math.round((warmupMs + s.latencySeconds * 1000) / intervalMs);
-      const begin = performance.now();
-      const measureFrom = nowMs() + warmupMs;
-      let late = 0;
-      const enqueueMs: number[] = [];
-      for (let i = 0; i < total; i++) {
-        const due = begin + i * intervalMs;
-        const wait = due - performance.now();
-        // Timers have 1 ms granularity: the gaps jitter around 5 ms, the rate holds.
-        if (wait > 0) await sleep(Math.ceil(wait));
-        if (performance.now() - due > intervalMs) late++;
-        const t = nowMs();
-        await kiln.enqueue(latency, { t });
-        enqueueMs.push(nowMs() - t);
-      }
-      const producedMs = performance.now() - begin;
+      const {
+        total,
+        measureFrom,
+        late,
+        addMs: enqueueMs,
+        producedMs,
+      } = await pacedAdds(s.latencySeconds, (t) => kiln.enqueue(latency, { t }));
       const deadline = Date.now() + 10_000;
       while ((await unfinished(kiln)) > 0 && Date.now() < deadline) await sleep(20);
       const report = await child.stop();

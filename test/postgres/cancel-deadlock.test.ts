@@ -9,27 +9,14 @@
  * head-on: it holds the later row, waits until the cancel is blocked, then takes the
  * earlier one.
  */
-import pg from 'pg';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { waitFor } from '../support/helpers.ts';
 import { useKiln } from '../support/library.ts';
+import { useSchemaClients } from '../support/pg-clients.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
 
 const openKiln = useKiln();
-const clients: pg.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.end().catch(() => {});
-});
-
-async function client(schema: string): Promise<pg.Client> {
-  const c = new pg.Client({
-    connectionString: process.env.KILN_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test',
-    options: `-c search_path=${schema}`,
-  });
-  await c.connect();
-  clients.push(c);
-  return c;
-}
+const client = useSchemaClients();
 
 for (const action of ['cancel', 'retry'] as const) {
   test(`a batch ${action} waits for a turn holding its rows instead of deadlocking with it`, async () => {

@@ -12,29 +12,20 @@
  * completion after its snapshot; worker A claims meanwhile. B's claim must not have
  * locked A's job: the newest version of A's job carries no lock of B's (`xmax`).
  */
-import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
 import { Kiln } from '../../src/index.ts';
 import type { ClaimedJob, TurnInput } from '../../src/store/store.ts';
 import { waitFor } from '../support/helpers.ts';
 import { useKiln } from '../support/library.ts';
+import { useSchemaClients } from '../support/pg-clients.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
 
 const openKiln = useKiln();
-const cleanups: (() => Promise<void>)[] = [];
+const client = useSchemaClients();
+const kilns: Kiln[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  for (const k of kilns.splice(0)) await k.close().catch(() => {});
 });
-
-async function client(schema: string): Promise<pg.Client> {
-  const c = new pg.Client({
-    connectionString: process.env.KILN_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test',
-    options: `-c search_path=${schema}`,
-  });
-  await c.connect();
-  cleanups.push(() => c.end());
-  return c;
-}
 
 const claimOne = (owner: string): TurnInput['claim'] => ({
   owner,
@@ -54,7 +45,7 @@ test("a turn's claim does not lock jobs another worker claimed while the turn's 
   expect(kind).toBe('postgres');
   const schema = new URL(url).searchParams.get('schema')!;
   const b = await Kiln.open({ store: url, jobs: testJobs });
-  cleanups.push(() => b.close());
+  kilns.push(b);
   await a.enqueueMany([0, 1, 2, 3].map((i) => ({ job: testJob, params: { value: i } })));
 
   const first = await b.store.turn({ settles: [], reaps: [], flushes: [], claim: claimOne('b') });

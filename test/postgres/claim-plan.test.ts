@@ -6,19 +6,17 @@
  * whole table (a hash join over a sequential scan): each turn then cost more the more jobs
  * there were (src/store/postgres/planner-stats.ts, turn-statement.ts).
  */
-import pg from 'pg';
-import { afterEach, expect, test } from 'vitest';
+import type pg from 'pg';
+import { expect, test } from 'vitest';
 import { PLANNED_SETTINGS } from '../../src/store/postgres/connection.ts';
 import { TURN } from '../../src/store/postgres/turn-statement.ts';
 import { waitFor } from '../support/helpers.ts';
 import { useKiln } from '../support/library.ts';
+import { useSchemaClients } from '../support/pg-clients.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
 
 const open = useKiln();
-const clients: pg.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.end().catch(() => {});
-});
+const connect = useSchemaClients();
 
 const JOBS = 5_000;
 const BATCH = 50;
@@ -27,12 +25,7 @@ test('after a burst of enqueues, a turn claims through jobs_pending in order and
   const t = await open({ jobs: testJobs });
   expect(t.kind).toBe('postgres');
   const schema = new URL(t.url).searchParams.get('schema')!;
-  const client = new pg.Client({
-    connectionString: process.env.KILN_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test',
-    options: `-c search_path=${schema}`,
-  });
-  await client.connect();
-  clients.push(client);
+  const client = await connect(schema);
 
   await t.kiln.enqueueMany(
     Array.from({ length: JOBS }, (_, i) => ({ job: testJob, params: { value: i } })),
@@ -72,12 +65,7 @@ test('after a burst of enqueues, a turn claims through jobs_pending in order and
   expectGoodPlan(custom);
 
   // The worker runs it on connections with PLANNED_SETTINGS: one generic plan, for any values.
-  const planned = new pg.Client({
-    connectionString: process.env.KILN_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test',
-    options: `-c search_path=${schema} ${PLANNED_SETTINGS}`,
-  });
-  await planned.connect();
-  clients.push(planned);
+  const planned = await connect(schema, PLANNED_SETTINGS);
   await planned.query(`PREPARE turn AS ${TURN}`);
   // EXPLAIN EXECUTE takes its arguments as literals, not as bound parameters.
   const literal = (v: unknown) =>

@@ -7,30 +7,16 @@
  * positions alone would read the younger change, move past it, and never see the
  * older one.
  */
-import pg from 'pg';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { ChangeEvent } from '../../src/index.ts';
 import { TX_SEQ } from '../../src/store/postgres/sql.ts';
 import { waitFor } from '../support/helpers.ts';
 import { collectEvents, useKiln } from '../support/library.ts';
+import { useSchemaClients } from '../support/pg-clients.ts';
 import { testJob, testJobs } from '../support/test-jobs.ts';
 
 const open = useKiln();
-const clients: pg.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.end().catch(() => {});
-});
-
-async function connect(schema: string): Promise<pg.Client> {
-  const url = new URL(process.env.KILN_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test');
-  const client = new pg.Client({
-    connectionString: url.toString(),
-    options: `-c search_path=${schema}`,
-  });
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+const connect = useSchemaClients();
 
 const progressOf = (events: ChangeEvent[], id: string): number[] =>
   events.flatMap((e) => (e.kind === 'job' && e.job.id === id ? [e.job.progress] : []));
